@@ -1,0 +1,78 @@
+//! Recording an error or a panic on a span: the `exception` event of the OpenTelemetry
+//! semantic conventions, `error.type`, and status ERROR. Once per span and error.
+
+use std::any::Any;
+use std::cell::Cell;
+
+use opentelemetry::trace::{SpanId, SpanRef, Status};
+use opentelemetry::KeyValue;
+
+use crate::outcome::{ErrorView, Message};
+
+pub(crate) const EXCEPTION_EVENT: &str = "exception";
+pub(crate) const EXCEPTION_TYPE: &str = "exception.type";
+pub(crate) const EXCEPTION_MESSAGE: &str = "exception.message";
+pub(crate) const EXCEPTION_STACKTRACE: &str = "exception.stacktrace";
+pub(crate) const ERROR_TYPE: &str = "error.type";
+/// `exception.type` and `error.type` of a panic.
+pub(crate) const PANIC_TYPE: &str = "panic";
+
+thread_local! {
+    /// The span on which `record_error` was last called on this thread. When the traced
+    /// function then returns the error, its span already has the event: it is not added twice.
+    static RECORDED: Cell<Option<SpanId>> = const { Cell::new(None) };
+}
+
+/// Adds the exception event, `error.type` and status ERROR to `span`.
+pub(crate) fn record(span: &SpanRef<'_>, error: &ErrorView<'_>) {
+    let message = error.message.to_string();
+    span.add_event(
+        EXCEPTION_EVENT,
+        vec![
+            KeyValue::new(EXCEPTION_TYPE, error.type_name),
+            KeyValue::new(EXCEPTION_MESSAGE, message.clone()),
+            KeyValue::new(EXCEPTION_STACKTRACE, error.stacktrace()),
+        ],
+    );
+    span.set_attribute(KeyValue::new(ERROR_TYPE, error.type_name));
+    span.set_status(Status::error(message));
+    RECORDED.with(|recorded| recorded.set(Some(span.span_context().span_id())));
+}
+
+/// Whether `record` already ran for this span since it started; forgets it either way.
+pub(crate) fn take_recorded(span: SpanId) -> bool {
+    RECORDED
+        .try_with(|recorded| {
+            if recorded.get() == Some(span) {
+                recorded.set(None);
+                true
+            } else {
+                false
+            }
+        })
+        .unwrap_or(false)
+}
+
+/// The message of a panic, from its payload (`panic!("..")` gives a `&str` or a `String`).
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    if let Some(message) = payload.downcast_ref::<&'static str>() {
+        message
+    } else if let Some(message) = payload.downcast_ref::<String>() {
+        message
+    } else {
+        "panicked with a non-string payload"
+    }
+}
+
+/// Records a panic as an exception.
+pub(crate) fn record_panic(span: &SpanRef<'_>, message: &str) {
+    record(
+        span,
+        &ErrorView {
+            type_name: PANIC_TYPE,
+            message: Message::Display(&message),
+            source: None,
+            report: None,
+        },
+    );
+}

@@ -1,0 +1,47 @@
+//! The future adapter of async traced functions: the span is current during every poll, and a
+//! panic inside a poll is recorded on it before it goes on.
+
+use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use crate::span_guard::SpanGuard;
+
+pin_project_lite::pin_project! {
+    /// Polls `inner` with the span current. Ending the span is the caller's business: the
+    /// expansion finishes it with the outcome, and the guard's `Drop` covers cancellation.
+    pub struct Instrumented<'a, F> {
+        span: &'a mut SpanGuard,
+        #[pin]
+        inner: F,
+    }
+}
+
+impl<'a, F> Instrumented<'a, F> {
+    /// Wraps `inner` so that `span` is current while it runs.
+    #[inline]
+    pub fn new(span: &'a mut SpanGuard, inner: F) -> Self {
+        Instrumented { span, inner }
+    }
+}
+
+impl<F: Future> Future for Instrumented<'_, F> {
+    type Output = F::Output;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let entered = this.span.enter();
+        let inner = this.inner;
+        let result = panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx)));
+        drop(entered);
+        match result {
+            Ok(poll) => poll,
+            Err(payload) => {
+                this.span.record_panic(&*payload);
+                panic::resume_unwind(payload)
+            }
+        }
+    }
+}

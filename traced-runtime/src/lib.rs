@@ -1,0 +1,75 @@
+//! OpenTelemetry tracing in one line.
+//!
+//! ```
+//! use traced_runtime::traced;
+//!
+//! #[traced(attrs(order.id = order_id))]
+//! async fn process_order(order_id: u64) -> Result<(), std::io::Error> {
+//!     validate(order_id)?;
+//!     Ok(())
+//! }
+//!
+//! #[traced]
+//! fn validate(order_id: u64) -> std::io::Result<()> {
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # `#[traced]`
+//!
+//! On a function (sync or `async`, free or a method) or an impl block, `#[traced]` makes each
+//! call a span, current while the body runs (across `.await`s), so spans created inside, by
+//! other traced functions or by the opentelemetry API, are its children.
+//!
+//! | option | meaning |
+//! |---|---|
+//! | `"name"` or `name = "name"` | the span name; default: the function's path, `my_crate::orders::process_order` (`my_crate::orders::Type::method` in a traced impl block) |
+//! | `attrs(key = value, ..)` | attributes set when the span starts. Keys are dotted identifiers (`order.id`) or string literals. Values are any expression over the arguments, evaluated only when the span is recording: booleans, integers, floats, strings and slices/`Vec`s of these map to OpenTelemetry types; `%expr` records `Display`, `?expr` records `Debug` |
+//! | `kind = server` | `internal` (default), `server`, `client`, `producer`, `consumer` |
+//! | `parent = expr` | start the span under this `opentelemetry::Context` (e.g. extracted from request headers) instead of the current one |
+//! | `ret` | record the returned value's `Debug` (of the `Ok` value for a `Result`) as `return.value` |
+//! | `unset_status` | leave the status Unset on success instead of OK (the specification's advice for library code) |
+//! | `expected_err` | a returned `Err` is an expected outcome: not recorded as an error |
+//! | `skip` | on a method of a traced impl block: do not trace it |
+//! | `crate = path` | where `traced_runtime` is, for crates that re-export it |
+//!
+//! Function arguments are never recorded unless named in `attrs`.
+//!
+//! What every span records: `code.function.name`, `code.file.path`, `code.line.number`; status
+//! OK on success. A returned `Err(e)` (any `Result`, through any alias) sets status ERROR with
+//! `e.to_string()`, `error.type`, and an `exception` event with `exception.type`,
+//! `exception.message` and `exception.stacktrace` (the `source()` chain, or the report of an
+//! `anyhow`/`eyre` error with its backtrace). A panic is recorded the same way and goes on
+//! unchanged. A future dropped before completion ends its span with `traced.cancelled = true`.
+//!
+//! Spans go to the provider installed with [`set_tracer_provider`] (or the setup of this crate),
+//! else to the global one.
+
+mod callsite;
+mod exception;
+mod instrument;
+mod manual;
+mod outcome;
+mod ret;
+mod span_guard;
+mod tracer;
+mod value;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use manual::{
+    add_event, current_span, in_span, in_span_async, record_error, CurrentSpan,
+};
+pub use span_guard::{CANCELLED, RETURN_VALUE};
+pub use tracer::{set_tracer_provider, SCOPE_NAME, SCOPE_VERSION};
+pub use traced_macros::traced;
+pub use value::{ArrayElement, AttrValue};
+
+pub use opentelemetry;
+pub use opentelemetry::{Context, KeyValue};
+pub use opentelemetry_sdk;

@@ -1,0 +1,216 @@
+//! How a function ended: success, or an error to record on its span.
+//!
+//! The macro cannot see through type aliases (`io::Result<T>`, `anyhow::Result<T>`), so the
+//! decision is made by the compiler: the expansion calls `__traced_outcome()` on
+//! `&&&&&Wrap(&returned_value)`, and method resolution picks the first trait below whose impl
+//! applies ("autoref specialization"), from the richest view of the error to none at all:
+//!
+//! | receiver | trait | returned value |
+//! |---|---|---|
+//! | `&&&&&Wrap` | [`ViaStdError`] | `Result<T, E>`, `E: std::error::Error` |
+//! | `&&&&Wrap` | [`ViaBoxedError`], [`ViaDynError`] | `E` derefs to `dyn Error` (anyhow, eyre, `Box<dyn Error>`) |
+//! | `&&&Wrap` | [`ViaDisplay`] | `E: Display` |
+//! | `&&Wrap` | [`ViaDebug`] | `E: Debug` |
+//! | `&Wrap` | [`ViaResult`] | any other `Result` |
+//! | `Wrap` | [`ViaSuccess`] | anything else: the function cannot fail |
+
+use std::any::type_name;
+use std::error::Error;
+use std::fmt::{self, Debug, Display, Write as _};
+use std::ops::Deref;
+
+/// How a traced function ended.
+#[derive(Debug)]
+pub enum Outcome<'a> {
+    /// Returned normally (including an `Err` with `expected_err`).
+    Success,
+    /// Returned an `Err`.
+    Error(ErrorView<'a>),
+}
+
+/// What can be read of an error, borrowed from the returned value.
+pub struct ErrorView<'a> {
+    /// `exception.type` and `error.type`: the error's Rust type.
+    pub type_name: &'static str,
+    /// `exception.message`.
+    pub message: Message<'a>,
+    /// The error itself, for its `source()` chain.
+    pub source: Option<&'a (dyn Error + 'static)>,
+    /// A report that carries its own chain and backtrace (anyhow, eyre): their `Debug`.
+    pub report: Option<&'a dyn Debug>,
+}
+
+impl Debug for ErrorView<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ErrorView")
+            .field("type_name", &self.type_name)
+            .field("message", &self.message.to_string())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> ErrorView<'a> {
+    /// The view of a `std::error::Error`.
+    pub fn of<E: Error + 'static>(error: &'a E) -> Self {
+        ErrorView {
+            type_name: type_name::<E>(),
+            message: Message::Display(error),
+            source: Some(error),
+            report: None,
+        }
+    }
+
+    /// `exception.stacktrace`: the report's own rendering, or the error and its `source()` chain.
+    pub fn stacktrace(&self) -> String {
+        if let Some(report) = self.report {
+            return format!("{report:?}");
+        }
+        let mut out = format!("{}: {}", self.type_name, self.message);
+        let mut next = self.source.and_then(Error::source);
+        while let Some(cause) = next {
+            let _ = write!(out, "\nCaused by: {cause}");
+            next = cause.source();
+        }
+        out
+    }
+}
+
+/// The error message, from whichever formatting the error has.
+#[derive(Clone, Copy)]
+pub enum Message<'a> {
+    Display(&'a dyn Display),
+    Debug(&'a dyn Debug),
+    Static(&'static str),
+}
+
+impl Display for Message<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Message::Display(message) => Display::fmt(message, f),
+            Message::Debug(message) => Debug::fmt(message, f),
+            Message::Static(message) => f.write_str(message),
+        }
+    }
+}
+
+/// The returned value, by reference; `Copy` so that every level of the dispatch can take it.
+pub struct Wrap<'a, T: ?Sized>(pub &'a T);
+
+impl<T: ?Sized> Clone for Wrap<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T: ?Sized> Copy for Wrap<'_, T> {}
+
+pub trait ViaStdError<'a> {
+    fn __traced_outcome(self) -> Outcome<'a>;
+}
+impl<'a, T, E: Error + 'static> ViaStdError<'a> for &&&&&Wrap<'a, Result<T, E>> {
+    fn __traced_outcome(self) -> Outcome<'a> {
+        match self.0 {
+            Ok(_) => Outcome::Success,
+            Err(error) => Outcome::Error(ErrorView::of(error)),
+        }
+    }
+}
+
+pub trait ViaBoxedError<'a> {
+    fn __traced_outcome(self) -> Outcome<'a>;
+}
+impl<'a, T, E> ViaBoxedError<'a> for &&&&Wrap<'a, Result<T, E>>
+where
+    E: Deref<Target = dyn Error + Send + Sync + 'static> + Debug,
+{
+    fn __traced_outcome(self) -> Outcome<'a> {
+        match self.0 {
+            Ok(_) => Outcome::Success,
+            Err(error) => Outcome::Error(ErrorView {
+                type_name: type_name::<E>(),
+                message: Message::Display(&**error),
+                source: Some(&**error),
+                report: Some(error),
+            }),
+        }
+    }
+}
+
+pub trait ViaDynError<'a> {
+    fn __traced_outcome(self) -> Outcome<'a>;
+}
+impl<'a, T, E> ViaDynError<'a> for &&&&Wrap<'a, Result<T, E>>
+where
+    E: Deref<Target = dyn Error + 'static>,
+{
+    fn __traced_outcome(self) -> Outcome<'a> {
+        match self.0 {
+            Ok(_) => Outcome::Success,
+            Err(error) => Outcome::Error(ErrorView {
+                type_name: type_name::<E>(),
+                message: Message::Display(&**error),
+                source: Some(&**error),
+                report: None,
+            }),
+        }
+    }
+}
+
+pub trait ViaDisplay<'a> {
+    fn __traced_outcome(self) -> Outcome<'a>;
+}
+impl<'a, T, E: Display> ViaDisplay<'a> for &&&Wrap<'a, Result<T, E>> {
+    fn __traced_outcome(self) -> Outcome<'a> {
+        match self.0 {
+            Ok(_) => Outcome::Success,
+            Err(error) => Outcome::Error(ErrorView {
+                type_name: type_name::<E>(),
+                message: Message::Display(error),
+                source: None,
+                report: None,
+            }),
+        }
+    }
+}
+
+pub trait ViaDebug<'a> {
+    fn __traced_outcome(self) -> Outcome<'a>;
+}
+impl<'a, T, E: Debug> ViaDebug<'a> for &&Wrap<'a, Result<T, E>> {
+    fn __traced_outcome(self) -> Outcome<'a> {
+        match self.0 {
+            Ok(_) => Outcome::Success,
+            Err(error) => Outcome::Error(ErrorView {
+                type_name: type_name::<E>(),
+                message: Message::Debug(error),
+                source: None,
+                report: None,
+            }),
+        }
+    }
+}
+
+pub trait ViaResult<'a> {
+    fn __traced_outcome(self) -> Outcome<'a>;
+}
+impl<'a, T, E> ViaResult<'a> for &Wrap<'a, Result<T, E>> {
+    fn __traced_outcome(self) -> Outcome<'a> {
+        match self.0 {
+            Ok(_) => Outcome::Success,
+            Err(_) => Outcome::Error(ErrorView {
+                type_name: type_name::<E>(),
+                message: Message::Static(type_name::<E>()),
+                source: None,
+                report: None,
+            }),
+        }
+    }
+}
+
+pub trait ViaSuccess<'a> {
+    fn __traced_outcome(self) -> Outcome<'a>;
+}
+impl<'a, T: ?Sized> ViaSuccess<'a> for Wrap<'a, T> {
+    fn __traced_outcome(self) -> Outcome<'a> {
+        Outcome::Success
+    }
+}

@@ -1,0 +1,30 @@
+//! Everything the `#[traced]` expansion names, and nothing else: the span path behind these
+//! names may change without changing the macro. Not a public API.
+
+use std::borrow::Borrow;
+
+use opentelemetry::Context;
+
+pub use crate::callsite::Callsite;
+pub use crate::instrument::Instrumented;
+pub use crate::outcome::Outcome;
+pub use crate::span_guard::{Attributes, SpanGuard};
+pub use crate::value::{debug, display, value};
+pub use opentelemetry::trace::SpanKind;
+pub use opentelemetry::Value;
+
+/// `parent = expr`: accepts a `Context` or a reference to one.
+#[inline]
+pub fn as_parent<C: Borrow<Context>>(parent: &C) -> &Context {
+    parent.borrow()
+}
+
+/// The outcome dispatch (see `outcome`).
+pub mod outcome {
+    pub use crate::outcome::*;
+}
+
+/// The `ret` dispatch (see `ret`).
+pub mod ret {
+    pub use crate::ret::*;
+}

@@ -1,0 +1,215 @@
+//! Capture the spans of a closure or a future in your own tests (feature `testing`).
+//!
+//! Each capture has its own tracer provider and in-memory exporter, carried by the context of
+//! the code it runs: tests running in parallel do not see each other's spans, and the global
+//! provider is untouched.
+//!
+//! ```
+//! use traced_runtime::{testing, traced};
+//!
+//! #[traced(attrs(user.id = id))]
+//! fn load_user(id: u64) -> Result<String, std::fmt::Error> {
+//!     Ok(format!("user {id}"))
+//! }
+//!
+//! let (_, spans) = testing::capture(|| load_user(7));
+//! assert_eq!(spans.tree(), "rust_out::load_user OK user.id=7\n");
+//! ```
+
+use std::fmt::Write as _;
+use std::future::Future;
+use std::sync::atomic::Ordering;
+
+use opentelemetry::context::FutureExt as _;
+use opentelemetry::trace::{SpanId, SpanKind, Status, TracerProvider as _};
+use opentelemetry::{Context, Value};
+use opentelemetry_sdk::trace::{InMemorySpanExporter, Sampler, SdkTracerProvider, SpanData};
+
+use crate::tracer::{self, ContextTracer, CAPTURES};
+
+/// Runs `f`, and returns its result with every span `#[traced]` and `in_span` created in it.
+pub fn capture<R>(f: impl FnOnce() -> R) -> (R, Spans) {
+    capture_with_sampler(Sampler::AlwaysOn, f)
+}
+
+/// [`capture`] with the given sampler, to test unsampled paths.
+pub fn capture_with_sampler<R>(sampler: Sampler, f: impl FnOnce() -> R) -> (R, Spans) {
+    let capture = Capture::new(sampler);
+    let result = {
+        let _cx = capture.context().attach();
+        f()
+    };
+    (result, capture.finish())
+}
+
+/// Awaits `future`, and returns its output with every span created while it ran.
+///
+/// The capture follows the future's own polls: a task it spawns is captured only if it is
+/// spawned with the current context (`opentelemetry::context::FutureExt::with_current_context`).
+pub async fn capture_async<F: Future>(future: F) -> (F::Output, Spans) {
+    capture_async_with_sampler(Sampler::AlwaysOn, future).await
+}
+
+/// [`capture_async`] with the given sampler.
+pub async fn capture_async_with_sampler<F: Future>(
+    sampler: Sampler,
+    future: F,
+) -> (F::Output, Spans) {
+    let capture = Capture::new(sampler);
+    let output = future.with_context(capture.context()).await;
+    (output, capture.finish())
+}
+
+struct Capture {
+    provider: SdkTracerProvider,
+    exporter: InMemorySpanExporter,
+}
+
+impl Capture {
+    fn new(sampler: Sampler) -> Self {
+        let exporter = InMemorySpanExporter::default();
+        let provider = SdkTracerProvider::builder()
+            .with_simple_exporter(exporter.clone())
+            .with_sampler(sampler)
+            .build();
+        CAPTURES.fetch_add(1, Ordering::Relaxed);
+        Capture { provider, exporter }
+    }
+
+    fn context(&self) -> Context {
+        Context::new().with_value(ContextTracer(
+            self.provider.tracer_with_scope(tracer::scope()),
+        ))
+    }
+
+    fn finish(self) -> Spans {
+        let _ = self.provider.force_flush();
+        let mut spans = self.exporter.get_finished_spans().unwrap_or_default();
+        spans.sort_by_key(|span| span.start_time);
+        Spans(spans)
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        CAPTURES.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The spans of one capture, in start order.
+#[derive(Debug)]
+pub struct Spans(Vec<SpanData>);
+
+impl Spans {
+    /// Every span, in start order.
+    pub fn all(&self) -> &[SpanData] {
+        &self.0
+    }
+
+    /// The span names, in start order.
+    pub fn names(&self) -> Vec<&str> {
+        self.0.iter().map(|span| span.name.as_ref()).collect()
+    }
+
+    /// The first span named `name`.
+    pub fn find(&self, name: &str) -> Option<&SpanData> {
+        self.0.iter().find(|span| span.name == name)
+    }
+
+    /// The spans whose parent is `parent`, in start order.
+    pub fn children(&self, parent: &SpanData) -> Vec<&SpanData> {
+        self.children_of(parent.span_context.span_id())
+    }
+
+    /// The spans whose parent is not among the captured ones.
+    pub fn roots(&self) -> Vec<&SpanData> {
+        self.0
+            .iter()
+            .filter(|span| {
+                !self
+                    .0
+                    .iter()
+                    .any(|other| other.span_context.span_id() == span.parent_span_id)
+            })
+            .collect()
+    }
+
+    fn children_of(&self, parent: SpanId) -> Vec<&SpanData> {
+        self.0
+            .iter()
+            .filter(|span| span.parent_span_id == parent)
+            .collect()
+    }
+
+    /// The span tree, one span a line, for snapshot tests: indentation for parentage, then name,
+    /// kind (when not internal), status and attributes, and events below, marked `!` for
+    /// exceptions and `*` for others. Ids, times, `code.*` and stack traces are left out so
+    /// that the rendering is stable.
+    pub fn tree(&self) -> String {
+        let mut out = String::new();
+        for root in self.roots() {
+            self.render(root, 0, &mut out);
+        }
+        out
+    }
+
+    fn render(&self, span: &SpanData, depth: usize, out: &mut String) {
+        let indent = "  ".repeat(depth);
+        let _ = write!(out, "{indent}{}", span.name);
+        if span.span_kind != SpanKind::Internal {
+            let _ = write!(out, " [{}]", kind_name(&span.span_kind));
+        }
+        match &span.status {
+            Status::Unset => {}
+            Status::Ok => out.push_str(" OK"),
+            Status::Error { description } => {
+                let _ = write!(out, " ERROR({description:?})");
+            }
+        }
+        for attribute in &span.attributes {
+            if !attribute.key.as_str().starts_with("code.") {
+                let _ = write!(out, " {}={}", attribute.key, render_value(&attribute.value));
+            }
+        }
+        out.push('\n');
+        for event in span.events.iter() {
+            let mark = if event.name == "exception" { '!' } else { '*' };
+            let _ = write!(out, "{indent}  {mark} {}", event.name);
+            for attribute in &event.attributes {
+                if attribute.key.as_str() != "exception.stacktrace" {
+                    let _ = write!(out, " {}={}", attribute.key, render_value(&attribute.value));
+                }
+            }
+            out.push('\n');
+        }
+        for child in self.children_of(span.span_context.span_id()) {
+            self.render(child, depth + 1, out);
+        }
+    }
+}
+
+fn kind_name(kind: &SpanKind) -> &'static str {
+    match kind {
+        SpanKind::Client => "client",
+        SpanKind::Server => "server",
+        SpanKind::Producer => "producer",
+        SpanKind::Consumer => "consumer",
+        SpanKind::Internal => "internal",
+    }
+}
+
+/// A value as it would be written in Rust: strings quoted, arrays in brackets.
+pub fn render_value(value: &Value) -> String {
+    match value {
+        Value::String(s) => format!("{:?}", s.as_str()),
+        other => other.to_string(),
+    }
+}
+
+/// The value of attribute `key` on `span`.
+pub fn attribute<'a>(span: &'a SpanData, key: &str) -> Option<&'a Value> {
+    span.attributes
+        .iter()
+        .find(|attribute| attribute.key.as_str() == key)
+        .map(|attribute| &attribute.value)
+}
