@@ -90,8 +90,11 @@ impl Parse for Args {
             if first && lookahead.peek(LitStr) {
                 let name: LitStr = input.parse()?;
                 args.name = Some(check_name(name)?);
-            } else if first && (input.peek(Lit) || input.peek(Ident::peek_any) && input.peek2(Token![,])
-                && !is_option_keyword(input))
+            } else if first
+                && (input.peek(Lit)
+                    || input.peek(Ident::peek_any)
+                        && input.peek2(Token![,])
+                        && !is_option_keyword(input))
             {
                 // `#[traced(42)]` or `#[traced(my_name)]`: a name that is not a string literal.
                 let token: proc_macro2::TokenTree = input.parse()?;
@@ -177,7 +180,10 @@ fn parse_name(input: ParseStream) -> syn::Result<LitStr> {
 
 fn check_name(name: LitStr) -> syn::Result<LitStr> {
     if name.value().trim().is_empty() {
-        return Err(syn::Error::new(name.span(), "the span name must not be empty"));
+        return Err(syn::Error::new(
+            name.span(),
+            "the span name must not be empty",
+        ));
     }
     Ok(name)
 }
@@ -268,7 +274,10 @@ fn parse_key(input: ParseStream) -> syn::Result<LitStr> {
     if input.peek(LitStr) {
         let key: LitStr = input.parse()?;
         if key.value().is_empty() {
-            return Err(syn::Error::new(key.span(), "an attribute key must not be empty"));
+            return Err(syn::Error::new(
+                key.span(),
+                "an attribute key must not be empty",
+            ));
         }
         return Ok(key);
     }

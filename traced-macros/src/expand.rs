@@ -62,13 +62,16 @@ pub(crate) fn body(function: &Function) -> syn::Result<Block> {
 
     let stmts: TokenStream = match shape(function.sig, block) {
         Shape::Sync => {
+            // The closure's return type is the function's, so that the body type-checks as
+            // written (a diverging body included); `impl Trait` cannot be written there.
             let closure_ret = match &function.sig.output {
+                ReturnType::Default => quote!(-> ()),
                 ReturnType::Type(arrow, ty) if !contains_impl_trait(ty) => quote!(#arrow #ty),
-                _ => TokenStream::new(),
+                ReturnType::Type(..) => TokenStream::new(),
             };
             // `unsafe fn` bodies are unsafe contexts; the closure is not, so it gets a block.
             let body = match &function.sig.unsafety {
-                Some(unsafety) => quote!(#unsafety #block),
+                Some(unsafety) => quote!({ #unsafety #block }),
                 None => quote!(#block),
             };
             quote! {
@@ -108,7 +111,10 @@ pub(crate) fn body(function: &Function) -> syn::Result<Block> {
             // Input:  Box::pin(async move { let __ret: R = { body }; __ret })
             // Output: let span = start(..);
             //         Box::pin(async move { let ret = Instrumented::new(&mut span, async move { .. }).await; finish; ret })
-            let (last, leading) = block.stmts.split_last().expect("shape checked a final expression");
+            let (last, leading) = block
+                .stmts
+                .split_last()
+                .expect("shape checked a final expression");
             let Stmt::Expr(Expr::Call(call), None) = last else {
                 unreachable!("shape checked the final `Box::pin` call")
             };
@@ -131,7 +137,7 @@ pub(crate) fn body(function: &Function) -> syn::Result<Block> {
             }
         }
     };
-    Ok(syn::parse_quote_spanned!(block.span()=> { #stmts }))
+    syn::parse2(quote_spanned!(block.span()=> { #stmts }))
 }
 
 fn shape<'a>(sig: &Signature, block: &'a Block) -> Shape<'a> {
@@ -306,8 +312,11 @@ fn finish(args: &Args, private: &TokenStream, span: &Ident, ret: &Ident) -> Toke
     } else {
         quote! {{
             #[allow(unused_imports)]
-            use #private::outcome::{ViaStdError as _, ViaBoxedError as _, ViaDynError as _, ViaDisplay as _, ViaSuccess as _};
-            (&&&&#private::outcome::Wrap(&#ret)).__traced_outcome()
+            use #private::outcome::{
+                ViaStdError as _, ViaBoxedError as _, ViaDynError as _, ViaDisplay as _,
+                ViaDebug as _, ViaResult as _, ViaSuccess as _,
+            };
+            (&&&&&&#private::outcome::Wrap(&#ret)).__traced_outcome()
         }}
     };
     quote! {

@@ -156,7 +156,11 @@ fn is_traced(attr: &Attribute) -> bool {
 /// `Type` of `impl<T> path::Type<T>`; `&Type` and `Box<Type>` name the inner type.
 fn type_ident(ty: &Type) -> Option<proc_macro2::Ident> {
     match ty {
-        Type::Path(path) => path.path.segments.last().map(|segment| segment.ident.clone()),
+        Type::Path(path) => path
+            .path
+            .segments
+            .last()
+            .map(|segment| segment.ident.clone()),
         Type::Reference(reference) => type_ident(&reference.elem),
         Type::Paren(paren) => type_ident(&paren.elem),
         Type::Group(group) => type_ident(&group.elem),

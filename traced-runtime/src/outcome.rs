@@ -2,13 +2,14 @@
 //!
 //! The macro cannot see through type aliases (`io::Result<T>`, `anyhow::Result<T>`), so the
 //! decision is made by the compiler: the expansion calls `__traced_outcome()` on
-//! `&&&&&Wrap(&returned_value)`, and method resolution picks the first trait below whose impl
+//! `&&&&&&Wrap(&returned_value)`, and method resolution picks the first trait below whose impl
 //! applies ("autoref specialization"), from the richest view of the error to none at all:
 //!
 //! | receiver | trait | returned value |
 //! |---|---|---|
-//! | `&&&&&Wrap` | [`ViaStdError`] | `Result<T, E>`, `E: std::error::Error` |
-//! | `&&&&Wrap` | [`ViaBoxedError`], [`ViaDynError`] | `E` derefs to `dyn Error` (anyhow, eyre, `Box<dyn Error>`) |
+//! | `&&&&&&Wrap` | [`ViaStdError`] | `Result<T, E>`, `E: std::error::Error` |
+//! | `&&&&&Wrap` | [`ViaBoxedError`] | `E` derefs to `dyn Error + Send + Sync` (anyhow, eyre, boxed errors) |
+//! | `&&&&Wrap` | [`ViaDynError`] | `E` derefs to `dyn Error` (`Box<dyn Error>`) |
 //! | `&&&Wrap` | [`ViaDisplay`] | `E: Display` |
 //! | `&&Wrap` | [`ViaDebug`] | `E: Debug` |
 //! | `&Wrap` | [`ViaResult`] | any other `Result` |
@@ -106,7 +107,7 @@ impl<T: ?Sized> Copy for Wrap<'_, T> {}
 pub trait ViaStdError<'a> {
     fn __traced_outcome(self) -> Outcome<'a>;
 }
-impl<'a, T, E: Error + 'static> ViaStdError<'a> for &&&&&Wrap<'a, Result<T, E>> {
+impl<'a, T, E: Error + 'static> ViaStdError<'a> for &&&&&&Wrap<'a, Result<T, E>> {
     fn __traced_outcome(self) -> Outcome<'a> {
         match self.0 {
             Ok(_) => Outcome::Success,
@@ -118,7 +119,7 @@ impl<'a, T, E: Error + 'static> ViaStdError<'a> for &&&&&Wrap<'a, Result<T, E>> 
 pub trait ViaBoxedError<'a> {
     fn __traced_outcome(self) -> Outcome<'a>;
 }
-impl<'a, T, E> ViaBoxedError<'a> for &&&&Wrap<'a, Result<T, E>>
+impl<'a, T, E> ViaBoxedError<'a> for &&&&&Wrap<'a, Result<T, E>>
 where
     E: Deref<Target = dyn Error + Send + Sync + 'static> + Debug,
 {
