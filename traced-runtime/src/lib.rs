@@ -62,12 +62,10 @@ pub mod testing;
 #[path = "private.rs"]
 pub mod __private;
 
-pub use manual::{
-    add_event, current_span, in_span, in_span_async, record_error, CurrentSpan,
-};
+pub use manual::{add_event, current_span, in_span, in_span_async, record_error, CurrentSpan};
 pub use span_guard::{CANCELLED, RETURN_VALUE};
-pub use tracer::{set_tracer_provider, SCOPE_NAME, SCOPE_VERSION};
 pub use traced_macros::traced;
+pub use tracer::{set_tracer_provider, SCOPE_NAME, SCOPE_VERSION};
 pub use value::{ArrayElement, AttrValue};
 
 pub use opentelemetry;

@@ -96,7 +96,10 @@ impl CurrentSpan {
 }
 
 /// Adds an event to the current span. See [`CurrentSpan::add_event`].
-pub fn add_event(name: impl Into<Cow<'static, str>>, attributes: impl IntoIterator<Item = KeyValue>) {
+pub fn add_event(
+    name: impl Into<Cow<'static, str>>,
+    attributes: impl IntoIterator<Item = KeyValue>,
+) {
     current_span().add_event(name, attributes);
 }
 

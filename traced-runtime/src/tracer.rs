@@ -54,7 +54,9 @@ pub fn set_tracer_provider(provider: &SdkTracerProvider) {
 
 /// Makes `tracer` the one every thread uses from its next span on (`None`: the global one).
 pub(crate) fn install(tracer: Option<SdkTracer>) {
-    *INSTALLED.write().unwrap_or_else(std::sync::PoisonError::into_inner) = tracer;
+    *INSTALLED
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = tracer;
     GENERATION.fetch_add(1, Ordering::Release);
 }
 
