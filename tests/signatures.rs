@@ -34,9 +34,9 @@ impl Store {
 }
 
 #[traced]
-fn generic<T: Display + Clone, const N: usize>(values: [T; N]) -> String
+fn generic<T, const N: usize>(values: [T; N]) -> String
 where
-    T: Default,
+    T: Display + Clone + Default,
 {
     values.iter().map(ToString::to_string).collect()
 }

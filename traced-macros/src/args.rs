@@ -90,22 +90,17 @@ impl Parse for Args {
             if first && lookahead.peek(LitStr) {
                 let name: LitStr = input.parse()?;
                 args.name = Some(check_name(name)?);
-            } else if first
-                && (input.peek(Lit)
-                    || input.peek(Ident::peek_any)
-                        && input.peek2(Token![,])
-                        && !is_option_keyword(input))
-            {
-                // `#[traced(42)]` or `#[traced(my_name)]`: a name that is not a string literal.
-                let token: proc_macro2::TokenTree = input.parse()?;
+            } else if first && input.peek(Lit) {
+                // `#[traced(42)]`: a name that is not a string literal.
+                let literal: Lit = input.parse()?;
                 return Err(syn::Error::new(
-                    token.span(),
+                    literal.span(),
                     "expected the span name as a string literal, e.g. `#[traced(\"orders.process\")]`",
                 ));
             } else if lookahead.peek(kw::name) {
                 let key: kw::name = input.parse()?;
                 input.parse::<Token![=]>()?;
-                let name = parse_name(input)?;
+                let name = parse_name(input, key.span)?;
                 set_once(&mut args.name, name, key.span, "name")?;
             } else if lookahead.peek(kw::attrs) {
                 let key: kw::attrs = input.parse()?;
@@ -153,23 +148,15 @@ impl Parse for Args {
     }
 }
 
-fn is_option_keyword(input: ParseStream) -> bool {
-    input.peek(kw::name)
-        || input.peek(kw::attrs)
-        || input.peek(kw::kind)
-        || input.peek(kw::parent)
-        || input.peek(kw::ret)
-        || input.peek(kw::unset_status)
-        || input.peek(kw::expected_err)
-        || input.peek(kw::skip)
-}
-
-fn parse_name(input: ParseStream) -> syn::Result<LitStr> {
+fn parse_name(input: ParseStream, key: Span) -> syn::Result<LitStr> {
     if input.peek(LitStr) {
         return check_name(input.parse()?);
     }
     if input.is_empty() || input.peek(Token![,]) {
-        return Err(input.error("expected the span name as a string literal after `name =`"));
+        return Err(syn::Error::new(
+            key,
+            "missing span name: write `name = \"orders.process\"`",
+        ));
     }
     let token: proc_macro2::TokenTree = input.parse()?;
     Err(syn::Error::new(

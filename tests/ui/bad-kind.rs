@@ -1,0 +1,6 @@
+use traced_runtime::traced;
+
+#[traced(kind = sever)]
+fn f() {}
+
+fn main() {}

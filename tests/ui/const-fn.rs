@@ -1,0 +1,8 @@
+use traced_runtime::traced;
+
+#[traced]
+const fn f() -> u32 {
+    1
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use traced_runtime::traced;
+
+#[traced(kind = server, kind = client)]
+fn f() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use traced_runtime::traced;
+
+#[traced(name = )]
+fn f() {}
+
+fn main() {}

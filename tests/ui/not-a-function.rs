@@ -1,0 +1,8 @@
+use traced_runtime::traced;
+
+#[traced]
+struct Order {
+    id: u64,
+}
+
+fn main() {}

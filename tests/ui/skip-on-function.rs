@@ -1,0 +1,6 @@
+use traced_runtime::traced;
+
+#[traced(skip)]
+fn f() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use traced_runtime::traced;
+
+#[traced(nmae = "typo")]
+fn f() {}
+
+fn main() {}
