@@ -178,3 +178,30 @@ async fn impl_future_return_is_traced_until_the_future_completes() {
     assert_eq!(value, 2);
     assert_eq!(spans.tree(), "signatures::returns_future OK\n");
 }
+
+#[tokio::main(flavor = "current_thread")]
+#[traced]
+async fn tokio_main_above(value: u32) -> u32 {
+    tokio::task::yield_now().await;
+    value + 1
+}
+
+#[traced]
+#[tokio::main(flavor = "current_thread")]
+async fn tokio_main_below(value: u32) -> u32 {
+    tokio::task::yield_now().await;
+    value + 2
+}
+
+#[test]
+fn tokio_main_above_or_below_keeps_working() {
+    let (values, spans) = capture(|| (tokio_main_above(1), tokio_main_below(1)));
+    assert_eq!(values, (2, 3));
+    assert_eq!(
+        spans.names(),
+        [
+            "signatures::tokio_main_above",
+            "signatures::tokio_main_below"
+        ]
+    );
+}

@@ -1,0 +1,80 @@
+//! The unsampled path allocates nothing: a traced call below an unsampled parent costs no heap
+//! allocation, and its attribute expressions are not evaluated.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::future::Future as _;
+
+use traced_runtime::opentelemetry_sdk::trace::Sampler;
+use traced_runtime::testing::capture_with_sampler;
+use traced_runtime::traced;
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards to the system allocator; the counter is a const-initialised thread local,
+// which does not allocate.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
+
+#[traced(attrs(label = format!("costly {n}"), n = n))]
+fn leaf(n: u64) -> u64 {
+    n + 1
+}
+
+#[traced]
+async fn async_leaf(n: u64) -> u64 {
+    n + 1
+}
+
+#[traced]
+fn root() -> (usize, usize) {
+    // Warm up the thread's tracer cache and context stack.
+    leaf(0);
+    let before = allocations();
+    let mut sum = 0;
+    for n in 0..1_000 {
+        sum += leaf(n);
+    }
+    assert_eq!(sum, 500_500);
+    let sync = allocations() - before;
+
+    let waker = std::task::Waker::noop();
+    let mut cx = std::task::Context::from_waker(waker);
+    let before = allocations();
+    for n in 0..1_000 {
+        let mut future = std::pin::pin!(async_leaf(n));
+        assert!(future.as_mut().poll(&mut cx).is_ready());
+    }
+    (sync, allocations() - before)
+}
+
+#[test]
+fn unsampled_spans_below_an_unsampled_parent_do_not_allocate() {
+    let ((sync, asynchronous), spans) = capture_with_sampler(
+        Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(0.0))),
+        root,
+    );
+    assert!(spans.all().is_empty());
+    assert_eq!(sync, 0, "allocations in 1000 unsampled sync calls");
+    assert_eq!(asynchronous, 0, "allocations in 1000 unsampled async calls");
+}
