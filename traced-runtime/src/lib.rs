@@ -71,3 +71,22 @@ pub use value::{ArrayElement, AttrValue};
 pub use opentelemetry;
 pub use opentelemetry::{Context, KeyValue};
 pub use opentelemetry_sdk;
+
+// setup (issue 3)
+mod config;
+mod console;
+pub mod env;
+mod error;
+mod exporter;
+mod guard;
+mod propagator;
+mod resource;
+mod runtime;
+mod telemetry;
+pub use config::{Compression, Protocol};
+pub use error::Error;
+pub use exporter::Exporter;
+pub use guard::{TelemetryGuard, DEFAULT_SHUTDOWN_TIMEOUT};
+pub use opentelemetry_sdk::trace::{Sampler, SpanLimits};
+pub use propagator::{B3Propagator, Propagator};
+pub use telemetry::{init, Telemetry, TelemetryBuilder};

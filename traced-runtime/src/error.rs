@@ -1,0 +1,86 @@
+//! What can go wrong setting up or shutting down telemetry, each message saying what to fix.
+//!
+//! Invalid *environment variables* are not errors: as the specification asks, each is reported
+//! once on stderr and its default used. Invalid *builder* values are errors, since they are
+//! mistakes in code.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// An error of [`Telemetry::install`](crate::Telemetry) or of [`TelemetryGuard`](crate::TelemetryGuard).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The OTLP endpoint is not a URL the exporter can use.
+    #[error("invalid OTLP endpoint {endpoint:?} (from {source_name}): {reason}; expected a URL such as `http://localhost:4318` (http/protobuf, http/json) or `http://localhost:4317` (grpc)")]
+    InvalidEndpoint {
+        /// The endpoint as given.
+        endpoint: String,
+        /// Where it came from: a builder method or an environment variable.
+        source_name: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A header name or value cannot be sent. The value is never shown: it may be a secret.
+    #[error("invalid OTLP header {name:?}: {reason} (the value is not shown)")]
+    InvalidHeader {
+        /// The header name.
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A builder value is out of range.
+    #[error("invalid `{setting}`: {reason}")]
+    InvalidSetting {
+        /// The builder method.
+        setting: &'static str,
+        /// What is wrong and what is accepted.
+        reason: String,
+    },
+    /// A certificate or key file could not be read.
+    #[error("cannot read the {what} file {path:?}: {source}")]
+    ReadFile {
+        /// Which file: `CA certificate`, `client certificate`, `client key`.
+        what: &'static str,
+        /// The path as given.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The TLS settings cannot be used: a file holds no PEM certificate or key, or a client
+    /// certificate is given without its key.
+    #[error("invalid TLS settings: {0}")]
+    Tls(String),
+    /// What was asked needs a cargo feature of `traced-runtime` that is not enabled.
+    #[error("{what} needs the `{feature}` feature of traced-runtime: enable it in Cargo.toml")]
+    FeatureDisabled {
+        /// The feature to enable.
+        feature: &'static str,
+        /// What needed it.
+        what: String,
+    },
+    /// The exporter's background thread could not be started.
+    #[error("cannot start the telemetry export thread: {0}")]
+    Runtime(#[source] std::io::Error),
+    /// Building the exporter failed.
+    #[error("cannot build the {exporter} exporter: {reason}")]
+    Exporter {
+        /// Which exporter.
+        exporter: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// Flushing or shutting down did not finish in time; spans not yet exported may be lost.
+    /// Raise the bound with `Telemetry::builder().shutdown_timeout(..)` if the collector is
+    /// slow, or check that it is reachable.
+    #[error("telemetry shutdown did not finish within {0:?}; spans not yet exported may be lost (is the collector reachable? raise `shutdown_timeout` if it is slow)")]
+    ShutdownTimeout(Duration),
+    /// The SDK reported an export or shutdown failure.
+    #[error("telemetry {operation} failed: {source}")]
+    Sdk {
+        /// `flush` or `shutdown`.
+        operation: &'static str,
+        /// The SDK's error.
+        source: opentelemetry_sdk::error::OTelSdkError,
+    },
+}

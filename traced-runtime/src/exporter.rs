@@ -1,0 +1,693 @@
+//! The exporters: OTLP (gRPC, HTTP protobuf, HTTP JSON), console, none, or the user's own, and
+//! the wrapper that runs every export on the export runtime within its time limit.
+//!
+//! The OTLP transport is built here on `opentelemetry-proto`'s messages and generated client
+//! rather than with `opentelemetry-otlp`: that crate reads the `OTEL_EXPORTER_OTLP_*`
+//! variables itself when the exporter is built and lets environment headers override the
+//! programmatic ones, so the configuration would have two sources with different rules and
+//! invalid values would be reported twice. Here `config.rs` alone decides, and this file only
+//! builds what it decided.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::Either;
+use opentelemetry::{Array, KeyValue, StringValue, Value};
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+use opentelemetry_sdk::Resource;
+use tokio::runtime::Handle;
+
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+use crate::config::{Compression, Protocol};
+use crate::config::OtlpConfig;
+use crate::error::Error;
+
+/// Where spans go: pass to [`TelemetryBuilder::exporter`](crate::TelemetryBuilder::exporter).
+///
+/// Without one, `OTEL_TRACES_EXPORTER` decides (default `otlp`).
+pub struct Exporter(pub(crate) ExporterKind);
+
+pub(crate) enum ExporterKind {
+    Otlp,
+    Console,
+    None,
+    Custom(Box<dyn DynExporter>),
+}
+
+impl Exporter {
+    /// OTLP to a collector, configured by the `otlp_*` builder methods and the
+    /// `OTEL_EXPORTER_OTLP_*` variables.
+    pub fn otlp() -> Exporter {
+        Exporter(ExporterKind::Otlp)
+    }
+
+    /// Each finished trace printed on stdout as a tree with a waterfall of durations.
+    pub fn console() -> Exporter {
+        Exporter(ExporterKind::Console)
+    }
+
+    /// No exporter: spans are created (and sampled) but go nowhere.
+    pub fn none() -> Exporter {
+        Exporter(ExporterKind::None)
+    }
+
+    /// Any `SpanExporter`, run by a batch processor on the export runtime (so an exporter that
+    /// needs tokio works from any program).
+    pub fn custom(exporter: impl SpanExporter + 'static) -> Exporter {
+        Exporter(ExporterKind::Custom(Box::new(exporter)))
+    }
+}
+
+impl fmt::Debug for Exporter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match &self.0 {
+            ExporterKind::Otlp => "otlp",
+            ExporterKind::Console => "console",
+            ExporterKind::None => "none",
+            ExporterKind::Custom(_) => "custom",
+        };
+        f.debug_tuple("Exporter").field(&name).finish()
+    }
+}
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// `SpanExporter`, object-safe.
+pub(crate) trait DynExporter: Send + Sync + fmt::Debug {
+    fn dyn_export(&self, batch: Vec<SpanData>) -> BoxFuture<'_, OTelSdkResult>;
+    fn dyn_shutdown(&self, timeout: Duration) -> OTelSdkResult;
+    fn dyn_force_flush(&self) -> OTelSdkResult;
+    fn dyn_set_resource(&mut self, resource: &Resource);
+}
+
+impl<E: SpanExporter> DynExporter for E {
+    fn dyn_export(&self, batch: Vec<SpanData>) -> BoxFuture<'_, OTelSdkResult> {
+        Box::pin(self.export(batch))
+    }
+    fn dyn_shutdown(&self, timeout: Duration) -> OTelSdkResult {
+        self.shutdown_with_timeout(timeout)
+    }
+    fn dyn_force_flush(&self) -> OTelSdkResult {
+        self.force_flush()
+    }
+    fn dyn_set_resource(&mut self, resource: &Resource) {
+        self.set_resource(resource);
+    }
+}
+
+/// Wraps an exporter: truncates attribute values to the length limit (which the SDK does not
+/// do), and, given the export runtime, runs each export there within `export_timeout`
+/// (`OTEL_BSP_EXPORT_TIMEOUT`, which the SDK's thread-based processor ignores).
+#[derive(Debug)]
+pub(crate) struct Exporting {
+    inner: Arc<dyn DynExporter>,
+    runtime: Option<Handle>,
+    export_timeout: Duration,
+    value_length_limit: Option<usize>,
+}
+
+impl Exporting {
+    pub(crate) fn new(
+        inner: Box<dyn DynExporter>,
+        runtime: Option<Handle>,
+        export_timeout: Duration,
+        value_length_limit: Option<usize>,
+    ) -> Exporting {
+        Exporting {
+            inner: Arc::from(inner),
+            runtime,
+            export_timeout,
+            value_length_limit,
+        }
+    }
+}
+
+impl SpanExporter for Exporting {
+    fn export(&self, mut batch: Vec<SpanData>) -> impl Future<Output = OTelSdkResult> + Send {
+        if let Some(limit) = self.value_length_limit {
+            truncate_values(&mut batch, limit);
+        }
+        let inner = Arc::clone(&self.inner);
+        let export = async move { inner.dyn_export(batch).await };
+        match &self.runtime {
+            Some(runtime) => {
+                let timeout = self.export_timeout;
+                let task = runtime.spawn(async move {
+                    match tokio::time::timeout(timeout, export).await {
+                        Ok(result) => result,
+                        Err(_) => Err(OTelSdkError::Timeout(timeout)),
+                    }
+                });
+                Either::Left(async move {
+                    task.await.unwrap_or_else(|error| {
+                        Err(OTelSdkError::InternalFailure(format!(
+                            "the export was cancelled by shutdown: {error}"
+                        )))
+                    })
+                })
+            }
+            // Console: synchronous and quick, exported where the span ended.
+            None => Either::Right(export),
+        }
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        let _runtime = self.runtime.as_ref().map(Handle::enter);
+        self.inner.dyn_shutdown(timeout)
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        let _runtime = self.runtime.as_ref().map(Handle::enter);
+        self.inner.dyn_force_flush()
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        // Called while the provider is built, before any export holds a clone.
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.dyn_set_resource(resource);
+        }
+    }
+}
+
+/// Truncates string attribute values (and each string of a string array) of spans, events and
+/// links to `limit` characters, as `OTEL_*ATTRIBUTE_VALUE_LENGTH_LIMIT` ask.
+pub(crate) fn truncate_values(batch: &mut [SpanData], limit: usize) {
+    fn truncate(attributes: &mut [KeyValue], limit: usize) {
+        for attribute in attributes {
+            match &mut attribute.value {
+                Value::String(s) => {
+                    if let Some(short) = truncated(s.as_str(), limit) {
+                        *s = short;
+                    }
+                }
+                Value::Array(Array::String(strings)) => {
+                    for s in strings {
+                        if let Some(short) = truncated(s.as_str(), limit) {
+                            *s = short;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    for span in batch {
+        truncate(&mut span.attributes, limit);
+        for event in &mut span.events.events {
+            truncate(&mut event.attributes, limit);
+        }
+        for link in &mut span.links.links {
+            truncate(&mut link.attributes, limit);
+        }
+    }
+}
+
+fn truncated(s: &str, limit: usize) -> Option<StringValue> {
+    let (end, _) = s.char_indices().nth(limit)?;
+    Some(StringValue::from(s[..end].to_owned()))
+}
+
+/// Builds the OTLP exporter that `config` describes; its client lives on `runtime`.
+#[allow(unused_variables)]
+pub(crate) fn otlp(config: &OtlpConfig, runtime: &Handle) -> Result<Box<dyn DynExporter>, Error> {
+    #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+    {
+        if config.compression == Compression::Gzip && !cfg!(feature = "gzip") {
+            return Err(Error::FeatureDisabled {
+                feature: "gzip",
+                what: "gzip compression (OTEL_EXPORTER_OTLP_COMPRESSION=gzip)".into(),
+            });
+        }
+        let https = config.endpoint.to_ascii_lowercase().starts_with("https://");
+        if https && !cfg!(feature = "tls") {
+            return Err(Error::FeatureDisabled {
+                feature: "tls",
+                what: format!("the https endpoint {}", config.endpoint),
+            });
+        }
+        if config.client_key.is_some() != config.client_certificate.is_some() {
+            return Err(Error::Tls(
+                "a client certificate and a client key go together: set both \
+                 OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY \
+                 (or otlp_client_certificate and otlp_client_key), or neither"
+                    .into(),
+            ));
+        }
+    }
+    match config.protocol {
+        #[cfg(feature = "otlp-grpc")]
+        Protocol::Grpc => Ok(Box::new(otlp::OtlpExporter::grpc(config, runtime)?)),
+        #[cfg(feature = "otlp-http")]
+        Protocol::HttpProtobuf | Protocol::HttpJson => {
+            Ok(Box::new(otlp::OtlpExporter::http(config, runtime)?))
+        }
+        #[allow(unreachable_patterns)]
+        protocol => Err(Error::FeatureDisabled {
+            feature: if protocol == crate::config::Protocol::Grpc {
+                "otlp-grpc"
+            } else {
+                "otlp-http"
+            },
+            what: format!("OTLP with protocol {}", protocol.as_str()),
+        }),
+    }
+}
+
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+mod otlp {
+    use std::fmt;
+    use std::time::Duration;
+
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
+    use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
+    use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+    use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+    use opentelemetry_sdk::Resource;
+    use tokio::runtime::Handle;
+
+    use crate::config::{Compression, OtlpConfig};
+    use crate::error::Error;
+
+    const USER_AGENT: &str = concat!("OTel-OTLP-Exporter-Rust/traced-", env!("CARGO_PKG_VERSION"));
+
+    pub(super) struct OtlpExporter {
+        transport: Transport,
+        resource: ResourceAttributesWithSchema,
+        endpoint: String,
+        timeout: Duration,
+    }
+
+    enum Transport {
+        #[cfg(feature = "otlp-grpc")]
+        Grpc(grpc_transport::Grpc),
+        #[cfg(feature = "otlp-http")]
+        Http(http_transport::Http),
+    }
+
+    impl fmt::Debug for OtlpExporter {
+        // Headers are left out: they may hold secrets.
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            let protocol = match &self.transport {
+                #[cfg(feature = "otlp-grpc")]
+                Transport::Grpc(_) => "grpc",
+                #[cfg(feature = "otlp-http")]
+                Transport::Http(http) if http.json => "http/json",
+                #[cfg(feature = "otlp-http")]
+                Transport::Http(_) => "http/protobuf",
+            };
+            f.debug_struct("OtlpExporter")
+                .field("protocol", &protocol)
+                .field("endpoint", &self.endpoint)
+                .field("timeout", &self.timeout)
+                .finish_non_exhaustive()
+        }
+    }
+
+    impl OtlpExporter {
+        #[cfg(feature = "otlp-grpc")]
+        pub(super) fn grpc(config: &OtlpConfig, runtime: &Handle) -> Result<Self, Error> {
+            Ok(OtlpExporter {
+                transport: Transport::Grpc(grpc_transport::Grpc::new(config, runtime)?),
+                resource: ResourceAttributesWithSchema::default(),
+                endpoint: config.endpoint.clone(),
+                timeout: config.timeout,
+            })
+        }
+
+        #[cfg(feature = "otlp-http")]
+        pub(super) fn http(config: &OtlpConfig, runtime: &Handle) -> Result<Self, Error> {
+            Ok(OtlpExporter {
+                transport: Transport::Http(http_transport::Http::new(config, runtime)?),
+                resource: ResourceAttributesWithSchema::default(),
+                endpoint: config.endpoint.clone(),
+                timeout: config.timeout,
+            })
+        }
+    }
+
+    impl SpanExporter for OtlpExporter {
+        async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+            let request = ExportTraceServiceRequest {
+                resource_spans: group_spans_by_resource_and_scope(batch, &self.resource),
+            };
+            let result = match &self.transport {
+                #[cfg(feature = "otlp-grpc")]
+                Transport::Grpc(grpc) => grpc.export(request, self.timeout).await,
+                #[cfg(feature = "otlp-http")]
+                Transport::Http(http) => http.export(request, self.timeout).await,
+            };
+            result.map_err(|reason| {
+                OTelSdkError::InternalFailure(format!(
+                    "OTLP export to {} failed: {reason}",
+                    self.endpoint
+                ))
+            })
+        }
+
+        fn set_resource(&mut self, resource: &Resource) {
+            self.resource = ResourceAttributesWithSchema::from(resource);
+        }
+    }
+
+    fn read(what: &'static str, path: &std::path::Path) -> Result<Vec<u8>, Error> {
+        std::fs::read(path).map_err(|source| Error::ReadFile {
+            what,
+            path: path.to_owned(),
+            source,
+        })
+    }
+
+    /// The PEM contents of the CA, client certificate and client key files.
+    #[allow(dead_code)]
+    pub(super) struct TlsFiles {
+        pub(super) ca: Option<Vec<u8>>,
+        pub(super) identity: Option<(Vec<u8>, Vec<u8>)>,
+    }
+
+    #[allow(dead_code)]
+    fn tls_files(config: &OtlpConfig) -> Result<TlsFiles, Error> {
+        let ca = config
+            .certificate
+            .as_deref()
+            .map(|path| read("CA certificate", path))
+            .transpose()?;
+        let identity = match (&config.client_certificate, &config.client_key) {
+            (Some(cert), Some(key)) => Some((
+                read("client certificate", cert)?,
+                read("client key", key)?,
+            )),
+            _ => None,
+        };
+        Ok(TlsFiles { ca, identity })
+    }
+
+    #[cfg(feature = "otlp-grpc")]
+    mod grpc_transport {
+        use std::time::Duration;
+
+        use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
+        use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+        use tokio::runtime::Handle;
+        use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
+        use tonic::transport::Channel;
+
+        use super::*;
+
+        pub(crate) struct Grpc {
+            client: TraceServiceClient<Channel>,
+            metadata: MetadataMap,
+        }
+
+        impl Grpc {
+            pub(super) fn new(config: &OtlpConfig, runtime: &Handle) -> Result<Grpc, Error> {
+                let invalid = |reason: String| Error::InvalidEndpoint {
+                    endpoint: config.endpoint.clone(),
+                    source_name: "the OTLP configuration",
+                    reason,
+                };
+                let endpoint = tonic::transport::Endpoint::from_shared(config.endpoint.clone())
+                    .map_err(|error| invalid(error.to_string()))?
+                    .timeout(config.timeout)
+                    .connect_timeout(config.timeout)
+                    .user_agent(USER_AGENT)
+                    .map_err(|error| invalid(error.to_string()))?;
+                #[cfg(feature = "tls")]
+                let endpoint = if config.endpoint.to_ascii_lowercase().starts_with("https://") {
+                    use tonic::transport::{Certificate, ClientTlsConfig, Identity};
+                    let files = tls_files(config)?;
+                    let mut tls = ClientTlsConfig::new();
+                    tls = match files.ca {
+                        Some(ca) => tls.ca_certificate(Certificate::from_pem(ca)),
+                        None => tls.with_native_roots(),
+                    };
+                    if let Some((cert, key)) = files.identity {
+                        tls = tls.identity(Identity::from_pem(cert, key));
+                    }
+                    endpoint
+                        .tls_config(tls)
+                        .map_err(|error| Error::Tls(error.to_string()))?
+                } else {
+                    endpoint
+                };
+                // `connect_lazy` spawns the connection's worker: on the export runtime.
+                let channel = {
+                    let _runtime = runtime.enter();
+                    endpoint.connect_lazy()
+                };
+                let mut client = TraceServiceClient::new(channel);
+                #[cfg(feature = "gzip")]
+                if config.compression == Compression::Gzip {
+                    client = client.send_compressed(tonic::codec::CompressionEncoding::Gzip);
+                }
+                let mut metadata = MetadataMap::new();
+                for (name, value) in &config.headers {
+                    let header = || Error::InvalidHeader {
+                        name: name.clone(),
+                        reason: "not valid as gRPC metadata",
+                    };
+                    let key = MetadataKey::from_bytes(name.to_ascii_lowercase().as_bytes())
+                        .map_err(|_| header())?;
+                    let value = MetadataValue::try_from(value.as_str()).map_err(|_| header())?;
+                    metadata.insert(key, value);
+                }
+                Ok(Grpc { client, metadata })
+            }
+
+            pub(super) async fn export(
+                &self,
+                request: ExportTraceServiceRequest,
+                timeout: Duration,
+            ) -> Result<(), String> {
+                let mut client = self.client.clone();
+                let mut request = tonic::Request::new(request);
+                *request.metadata_mut() = self.metadata.clone();
+                request.set_timeout(timeout);
+                match client.export(request).await {
+                    // A partial success (some spans rejected by the collector) is still a
+                    // delivered request: retrying would not change the verdict.
+                    Ok(_) => Ok(()),
+                    // The status message is not shown: a server may echo credentials in it.
+                    Err(status) => {
+                        let mut reason = format!("gRPC status {:?}", status.code());
+                        let mut source = std::error::Error::source(&status);
+                        while let Some(error) = source {
+                            reason.push_str(&format!(": {error}"));
+                            source = error.source();
+                        }
+                        Err(reason)
+                    }
+                }
+            }
+        }
+
+    }
+
+    #[cfg(feature = "otlp-http")]
+    mod http_transport {
+        use std::time::Duration;
+
+        use bytes::Bytes;
+        use ::http::header::{HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, USER_AGENT as UA};
+        use ::http::{HeaderMap, Request, Uri};
+        use http_body_util::{BodyExt, Full};
+        use hyper_util::client::legacy::connect::HttpConnector;
+        use hyper_util::client::legacy::Client;
+        use hyper_util::rt::TokioExecutor;
+        use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+        use prost::Message;
+        use tokio::runtime::Handle;
+
+        use super::*;
+
+        #[cfg(feature = "tls")]
+        type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+        #[cfg(not(feature = "tls"))]
+        type Connector = HttpConnector;
+
+        pub(crate) struct Http {
+            client: Client<Connector, Full<Bytes>>,
+            uri: Uri,
+            headers: HeaderMap,
+            pub(super) json: bool,
+            gzip: bool,
+        }
+
+        impl Http {
+            pub(super) fn new(config: &OtlpConfig, runtime: &Handle) -> Result<Http, Error> {
+                let uri: Uri = config.endpoint.parse().map_err(|error: ::http::uri::InvalidUri| {
+                    Error::InvalidEndpoint {
+                        endpoint: config.endpoint.clone(),
+                        source_name: "the OTLP configuration",
+                        reason: error.to_string(),
+                    }
+                })?;
+                let mut headers = HeaderMap::new();
+                for (name, value) in &config.headers {
+                    let header = || Error::InvalidHeader {
+                        name: name.clone(),
+                        reason: "not valid as an HTTP header",
+                    };
+                    headers.insert(
+                        HeaderName::from_bytes(name.as_bytes()).map_err(|_| header())?,
+                        HeaderValue::from_str(value).map_err(|_| header())?,
+                    );
+                }
+                let mut http = HttpConnector::new();
+                http.set_connect_timeout(Some(config.timeout));
+                http.enforce_http(false);
+                #[cfg(feature = "tls")]
+                let connector = hyper_rustls::HttpsConnectorBuilder::new()
+                    .with_tls_config(tls_config(config)?)
+                    .https_or_http()
+                    .enable_http1()
+                    .wrap_connector(http);
+                #[cfg(not(feature = "tls"))]
+                let connector = http;
+                let _runtime = runtime.enter();
+                let client = Client::builder(TokioExecutor::new()).build(connector);
+                Ok(Http {
+                    client,
+                    uri,
+                    headers,
+                    json: config.protocol == crate::config::Protocol::HttpJson,
+                    gzip: config.compression == Compression::Gzip,
+                })
+            }
+
+            pub(super) async fn export(
+                &self,
+                request: ExportTraceServiceRequest,
+                timeout: Duration,
+            ) -> Result<(), String> {
+                let body = if self.json {
+                    serde_json::to_vec(&request).map_err(|error| error.to_string())?
+                } else {
+                    request.encode_to_vec()
+                };
+                let body = if self.gzip { gzip(body)? } else { body };
+                let mut builder = Request::post(self.uri.clone())
+                    .header(
+                        CONTENT_TYPE,
+                        if self.json {
+                            "application/json"
+                        } else {
+                            "application/x-protobuf"
+                        },
+                    )
+                    .header(UA, super::USER_AGENT);
+                if self.gzip {
+                    builder = builder.header(CONTENT_ENCODING, "gzip");
+                }
+                if let Some(headers) = builder.headers_mut() {
+                    headers.extend(self.headers.clone());
+                }
+                let request = builder
+                    .body(Full::new(Bytes::from(body)))
+                    .map_err(|error| error.to_string())?;
+                let exchange = async {
+                    let response = self
+                        .client
+                        .request(request)
+                        .await
+                        .map_err(|error| render_chain(&error))?;
+                    let status = response.status();
+                    // Read the body so the connection can be reused.
+                    let _ = response.into_body().collect().await;
+                    if status.is_success() {
+                        Ok(())
+                    } else {
+                        Err(format!("HTTP status {status}"))
+                    }
+                };
+                match tokio::time::timeout(timeout, exchange).await {
+                    Ok(result) => result,
+                    Err(_) => Err(format!("no response within {timeout:?}")),
+                }
+            }
+        }
+
+        fn render_chain(error: &(dyn std::error::Error + 'static)) -> String {
+            let mut out = error.to_string();
+            let mut source = error.source();
+            while let Some(error) = source {
+                out.push_str(&format!(": {error}"));
+                source = error.source();
+            }
+            out
+        }
+
+        #[cfg(feature = "gzip")]
+        fn gzip(body: Vec<u8>) -> Result<Vec<u8>, String> {
+            use std::io::Write as _;
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            encoder.write_all(&body).map_err(|error| error.to_string())?;
+            encoder.finish().map_err(|error| error.to_string())
+        }
+
+        #[cfg(not(feature = "gzip"))]
+        fn gzip(_body: Vec<u8>) -> Result<Vec<u8>, String> {
+            Err("gzip needs the `gzip` feature".into())
+        }
+
+        /// rustls with ring: the system's roots (or only the CA file when given), and the
+        /// client certificate for mutual TLS.
+        #[cfg(feature = "tls")]
+        fn tls_config(config: &OtlpConfig) -> Result<rustls::ClientConfig, Error> {
+            use rustls_pki_types::pem::PemObject;
+            use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+            let files = tls_files(config)?;
+            let mut roots = rustls::RootCertStore::empty();
+            let https = config.endpoint.to_ascii_lowercase().starts_with("https://");
+            match &files.ca {
+                Some(ca) => {
+                    for cert in CertificateDer::pem_slice_iter(ca) {
+                        let cert = cert.map_err(|error| {
+                            Error::Tls(format!("the CA certificate file: {error}"))
+                        })?;
+                        roots.add(cert).map_err(|error| {
+                            Error::Tls(format!("the CA certificate file: {error}"))
+                        })?;
+                    }
+                    if roots.is_empty() {
+                        return Err(Error::Tls(
+                            "the CA certificate file holds no PEM certificate".into(),
+                        ));
+                    }
+                }
+                // The system's roots are only loaded when they can be needed.
+                None if https => {
+                    let native = rustls_native_certs::load_native_certs();
+                    roots.add_parsable_certificates(native.certs);
+                }
+                None => {}
+            }
+            let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+            let builder = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .map_err(|error| Error::Tls(error.to_string()))?
+                .with_root_certificates(roots);
+            match files.identity {
+                Some((cert, key)) => {
+                    let chain = CertificateDer::pem_slice_iter(&cert)
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|error| {
+                            Error::Tls(format!("the client certificate file: {error}"))
+                        })?;
+                    let key = PrivateKeyDer::from_pem_slice(&key)
+                        .map_err(|error| Error::Tls(format!("the client key file: {error}")))?;
+                    builder
+                        .with_client_auth_cert(chain, key)
+                        .map_err(|error| Error::Tls(error.to_string()))
+                }
+                None => Ok(builder.with_no_client_auth()),
+            }
+        }
+    }
+}

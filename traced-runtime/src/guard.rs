@@ -1,0 +1,152 @@
+//! The guard `install()` returns: keeps telemetry running, and flushes and shuts it down
+//! within a bound when dropped.
+
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use opentelemetry_sdk::error::OTelSdkError;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+
+use crate::error::Error;
+use crate::runtime::ExportRuntime;
+
+/// How long shutting down may take unless `shutdown_timeout` says otherwise.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Keeps telemetry installed; dropping it exports the spans still queued and shuts down.
+///
+/// Keep it alive until the end of `main` (`let _telemetry = …;`, not `let _ = …;`, which
+/// drops it at once). Dropping it waits at most the shutdown timeout (default
+/// [`DEFAULT_SHUTDOWN_TIMEOUT`]), even when the collector is unreachable, from any thread, in
+/// or out of a tokio runtime of either flavour; an error is then printed on stderr. Call
+/// [`shutdown`](TelemetryGuard::shutdown) to get the error instead.
+#[must_use = "dropping the guard shuts telemetry down at once: bind it with `let _telemetry = …;` until the end of main"]
+#[derive(Debug)]
+pub struct TelemetryGuard {
+    installed: Option<Installed>,
+}
+
+#[derive(Debug)]
+struct Installed {
+    provider: SdkTracerProvider,
+    /// Dropped after the provider's shutdown: cancels what is still being exported.
+    runtime: Option<ExportRuntime>,
+    timeout: Duration,
+    /// Which installation this is, to uninstall only our own.
+    id: u64,
+}
+
+impl TelemetryGuard {
+    pub(crate) fn new(
+        provider: SdkTracerProvider,
+        runtime: Option<ExportRuntime>,
+        timeout: Duration,
+        id: u64,
+    ) -> TelemetryGuard {
+        TelemetryGuard {
+            installed: Some(Installed {
+                provider,
+                runtime,
+                timeout,
+                id,
+            }),
+        }
+    }
+
+    /// The guard of a disabled SDK (`OTEL_SDK_DISABLED=true`): does nothing.
+    pub(crate) fn disabled() -> TelemetryGuard {
+        TelemetryGuard { installed: None }
+    }
+
+    /// Whether telemetry was installed (false when the SDK is disabled).
+    pub fn is_enabled(&self) -> bool {
+        self.installed.is_some()
+    }
+
+    /// The installed tracer provider, to build other tracers from it.
+    pub fn provider(&self) -> Option<&SdkTracerProvider> {
+        self.installed.as_ref().map(|installed| &installed.provider)
+    }
+
+    /// Exports the spans that ended so far, waiting at most the shutdown timeout.
+    pub fn force_flush(&self) -> Result<(), Error> {
+        let Some(installed) = &self.installed else {
+            return Ok(());
+        };
+        let provider = installed.provider.clone();
+        bounded(installed.timeout, "flush", move || provider.force_flush())
+    }
+
+    /// Exports the spans still queued and shuts down, waiting at most the shutdown timeout;
+    /// returns what went wrong. Spans ended afterwards are dropped.
+    pub fn shutdown(mut self) -> Result<(), Error> {
+        match self.installed.take() {
+            Some(installed) => installed.shutdown(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Installed {
+    fn shutdown(self) -> Result<(), Error> {
+        let Installed {
+            provider,
+            runtime,
+            timeout,
+            id,
+        } = self;
+        let result = {
+            let provider = provider.clone();
+            bounded(timeout, "shutdown", move || {
+                provider.shutdown_with_timeout(timeout)
+            })
+        };
+        crate::telemetry::uninstall(id);
+        // Stops the export runtime: an export still waiting on a dead collector is cancelled,
+        // which lets the processor's thread finish.
+        drop(runtime);
+        result
+    }
+}
+
+impl Drop for TelemetryGuard {
+    fn drop(&mut self) {
+        if let Some(installed) = self.installed.take() {
+            if let Err(error) = installed.shutdown() {
+                eprintln!("traced: {error}");
+            }
+        }
+    }
+}
+
+/// Runs `operation` on a helper thread and waits for it at most `timeout` (plus a little, so
+/// that the operation's own timeout is the one reported): whatever `operation` blocks on, and
+/// whatever runtime the caller is in, the caller is back in time.
+fn bounded(
+    timeout: Duration,
+    operation: &'static str,
+    run: impl FnOnce() -> Result<(), OTelSdkError> + Send + 'static,
+) -> Result<(), Error> {
+    let (sender, receiver) = mpsc::sync_channel(1);
+    let spawned = thread::Builder::new()
+        .name(format!("traced-{operation}"))
+        .spawn(move || {
+            let _ = sender.send(run());
+        });
+    let result = match spawned {
+        Ok(_) => match receiver.recv_timeout(timeout + Duration::from_millis(200)) {
+            Ok(result) => result,
+            Err(_) => return Err(Error::ShutdownTimeout(timeout)),
+        },
+        // No thread to spare: say so rather than block without a bound.
+        Err(_) => return Err(Error::Runtime(std::io::Error::other(
+            "cannot start a thread to shut down telemetry",
+        ))),
+    };
+    match result {
+        Ok(()) => Ok(()),
+        Err(OTelSdkError::Timeout(_)) => Err(Error::ShutdownTimeout(timeout)),
+        Err(source) => Err(Error::Sdk { operation, source }),
+    }
+}
