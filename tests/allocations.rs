@@ -1,5 +1,6 @@
-//! The unsampled path allocates nothing: a traced call below an unsampled parent costs no heap
-//! allocation, and its attribute expressions are not evaluated.
+//! Heap allocations on the calling thread: none for a traced call below an unsampled parent (its
+//! attribute expressions are not evaluated either); two for a sampled span (the context that
+//! makes it current, and the opentelemetry API's view of it in that context).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -77,4 +78,23 @@ fn unsampled_spans_below_an_unsampled_parent_do_not_allocate() {
     assert!(spans.all().is_empty());
     assert_eq!(sync, 0, "allocations in 1000 unsampled sync calls");
     assert_eq!(asynchronous, 0, "allocations in 1000 unsampled async calls");
+}
+
+#[traced(attrs(a = a, b = b))]
+fn sampled_leaf(a: u64, b: u64) -> u64 {
+    a + b
+}
+
+#[test]
+fn a_sampled_span_allocates_twice_on_the_calling_thread() {
+    let (per_span, spans) = traced_runtime::testing::capture(|| {
+        sampled_leaf(0, 0);
+        let before = allocations();
+        for n in 0..1_000 {
+            sampled_leaf(n, 1);
+        }
+        (allocations() - before) / 1_000
+    });
+    assert_eq!(spans.all().len(), 1_001);
+    assert_eq!(per_span, 2, "allocations per sampled span");
 }

@@ -439,7 +439,10 @@ fn resolve_resource(settings: &Settings, r: &mut Reader<'_>) -> Vec<KeyValue> {
     let named = [
         (SERVICE_NAME, &settings.service_name),
         (SERVICE_VERSION, &settings.service_version),
-        (DEPLOYMENT_ENVIRONMENT_NAME, &settings.deployment_environment),
+        (
+            DEPLOYMENT_ENVIRONMENT_NAME,
+            &settings.deployment_environment,
+        ),
     ];
     for (key, value) in named {
         if let Some(value) = value {
@@ -631,12 +634,7 @@ fn resolve_batch(settings: &BatchSettings, r: &mut Reader<'_>) -> Result<BatchCo
             .unwrap_or(OTEL_BSP_EXPORT_TIMEOUT_DEFAULT),
     };
     let mut max_export_batch_size = match settings.max_export_batch_size {
-        Some(0) => {
-            return Err(invalid(
-                "batch_max_export_batch_size",
-                "must be at least 1",
-            ))
-        }
+        Some(0) => return Err(invalid("batch_max_export_batch_size", "must be at least 1")),
         Some(size) => size,
         None => r
             .parse_with_default(
@@ -709,7 +707,10 @@ fn resolve_otlp(settings: &OtlpSettings, r: &mut Reader<'_>) -> Result<OtlpConfi
         Some(protocol) => protocol,
         None => r
             .parse_first(
-                &[OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, OTEL_EXPORTER_OTLP_PROTOCOL],
+                &[
+                    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL,
+                    OTEL_EXPORTER_OTLP_PROTOCOL,
+                ],
                 "grpc, http/protobuf or http/json",
                 Protocol::default_for_build().as_str(),
                 Protocol::parse,
@@ -720,7 +721,10 @@ fn resolve_otlp(settings: &OtlpSettings, r: &mut Reader<'_>) -> Result<OtlpConfi
         Some(insecure) => insecure,
         None => r
             .parse_first(
-                &[OTEL_EXPORTER_OTLP_TRACES_INSECURE, OTEL_EXPORTER_OTLP_INSECURE],
+                &[
+                    OTEL_EXPORTER_OTLP_TRACES_INSECURE,
+                    OTEL_EXPORTER_OTLP_INSECURE,
+                ],
                 "true or false",
                 "false",
                 parse_bool,
@@ -771,7 +775,10 @@ fn resolve_otlp(settings: &OtlpSettings, r: &mut Reader<'_>) -> Result<OtlpConfi
         Some(timeout) => timeout,
         None => r
             .parse_first(
-                &[OTEL_EXPORTER_OTLP_TRACES_TIMEOUT, OTEL_EXPORTER_OTLP_TIMEOUT],
+                &[
+                    OTEL_EXPORTER_OTLP_TRACES_TIMEOUT,
+                    OTEL_EXPORTER_OTLP_TIMEOUT,
+                ],
                 "a positive number of milliseconds",
                 "10000",
                 parse_millis,
@@ -798,9 +805,9 @@ fn resolve_otlp(settings: &OtlpSettings, r: &mut Reader<'_>) -> Result<OtlpConfi
     };
     let mut path = |builder: &Option<PathBuf>, names: [&str; 2]| {
         builder.clone().or_else(|| {
-            names.iter().find_map(|name| {
-                r.raw(name, "none").map(PathBuf::from)
-            })
+            names
+                .iter()
+                .find_map(|name| r.raw(name, "none").map(PathBuf::from))
         })
     };
     let certificate = path(
@@ -842,7 +849,10 @@ fn header_problem(name: &str, value: &str) -> Option<&'static str> {
     if name.is_empty() || !name.bytes().all(token) {
         return Some("a header name is letters, digits and !#$%&'*+-.^_`|~");
     }
-    if !value.bytes().all(|c| c == b'\t' || (b' '..0x7f).contains(&c)) {
+    if !value
+        .bytes()
+        .all(|c| c == b'\t' || (b' '..0x7f).contains(&c))
+    {
         return Some("a header value is printable ASCII (percent-encode the rest in the environment variable)");
     }
     None
@@ -942,7 +952,8 @@ fn finish_endpoint(
         if has_path {
             Ok(endpoint)
         } else {
-            let (base, rest) = endpoint.split_at(endpoint.len() - after_scheme.len() + authority.len());
+            let (base, rest) =
+                endpoint.split_at(endpoint.len() - after_scheme.len() + authority.len());
             Ok(format!("{base}/{rest}"))
         }
     } else {
@@ -952,4 +963,3 @@ fn finish_endpoint(
         ))
     }
 }
-

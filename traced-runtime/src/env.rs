@@ -193,8 +193,7 @@ pub fn read() -> Env {
     let vars = std::env::vars_os()
         .filter_map(|(key, value)| {
             let key = key.into_string().ok()?;
-            (key.starts_with("OTEL_") || key == NO_COLOR)
-                .then(|| (key, value.into_string().ok()))
+            (key.starts_with("OTEL_") || key == NO_COLOR).then(|| (key, value.into_string().ok()))
         })
         .collect();
     Env { vars }

@@ -8,6 +8,7 @@ use opentelemetry::trace::{SpanId, SpanRef, Status};
 use opentelemetry::KeyValue;
 
 use crate::outcome::{ErrorView, Message};
+use crate::record::SpanRecord;
 
 pub(crate) const EXCEPTION_EVENT: &str = "exception";
 pub(crate) const EXCEPTION_TYPE: &str = "exception.type";
@@ -23,8 +24,46 @@ thread_local! {
     static RECORDED: Cell<Option<SpanId>> = const { Cell::new(None) };
 }
 
+/// A span an exception can be recorded on: the SDK's (through the context) or a fast-path record.
+pub(crate) trait ErrorSink {
+    fn span_id(&self) -> SpanId;
+    fn add_event(&mut self, name: &'static str, attributes: Vec<KeyValue>);
+    fn set_attribute(&mut self, attribute: KeyValue);
+    fn set_status(&mut self, status: Status);
+}
+
+impl ErrorSink for SpanRef<'_> {
+    fn span_id(&self) -> SpanId {
+        self.span_context().span_id()
+    }
+    fn add_event(&mut self, name: &'static str, attributes: Vec<KeyValue>) {
+        SpanRef::add_event(self, name, attributes);
+    }
+    fn set_attribute(&mut self, attribute: KeyValue) {
+        SpanRef::set_attribute(self, attribute);
+    }
+    fn set_status(&mut self, status: Status) {
+        SpanRef::set_status(self, status);
+    }
+}
+
+impl ErrorSink for SpanRecord {
+    fn span_id(&self) -> SpanId {
+        self.span_context.span_id()
+    }
+    fn add_event(&mut self, name: &'static str, attributes: Vec<KeyValue>) {
+        SpanRecord::add_event(self, name.into(), attributes);
+    }
+    fn set_attribute(&mut self, attribute: KeyValue) {
+        SpanRecord::set_attribute(self, attribute);
+    }
+    fn set_status(&mut self, status: Status) {
+        SpanRecord::set_status(self, status);
+    }
+}
+
 /// Adds the exception event, `error.type` and status ERROR to `span`.
-pub(crate) fn record(span: &SpanRef<'_>, error: &ErrorView<'_>) {
+pub(crate) fn record(span: &mut (impl ErrorSink + ?Sized), error: &ErrorView<'_>) {
     let message = error.message.to_string();
     span.add_event(
         EXCEPTION_EVENT,
@@ -36,7 +75,7 @@ pub(crate) fn record(span: &SpanRef<'_>, error: &ErrorView<'_>) {
     );
     span.set_attribute(KeyValue::new(ERROR_TYPE, error.type_name));
     span.set_status(Status::error(message));
-    RECORDED.with(|recorded| recorded.set(Some(span.span_context().span_id())));
+    RECORDED.with(|recorded| recorded.set(Some(span.span_id())));
 }
 
 /// Whether `record` already ran for this span since it started; forgets it either way.
@@ -65,7 +104,7 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
 }
 
 /// Records a panic as an exception.
-pub(crate) fn record_panic(span: &SpanRef<'_>, message: &str) {
+pub(crate) fn record_panic(span: &mut (impl ErrorSink + ?Sized), message: &str) {
     record(
         span,
         &ErrorView {

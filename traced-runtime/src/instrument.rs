@@ -2,7 +2,6 @@
 //! panic inside a poll is recorded on it before it goes on.
 
 use std::future::Future;
-use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -32,16 +31,7 @@ impl<F: Future> Future for Instrumented<'_, F> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let entered = this.span.enter();
         let inner = this.inner;
-        let result = panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx)));
-        drop(entered);
-        match result {
-            Ok(poll) => poll,
-            Err(payload) => {
-                this.span.record_panic(&*payload);
-                panic::resume_unwind(payload)
-            }
-        }
+        this.span.in_scope(|| inner.poll(cx))
     }
 }

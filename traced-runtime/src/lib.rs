@@ -45,11 +45,17 @@
 //! Spans go to the provider installed with [`set_tracer_provider`] (or the setup of this crate),
 //! else to the global one.
 
+mod active;
 mod callsite;
+mod clock;
+mod collector;
 mod exception;
+mod ids;
 mod instrument;
 mod manual;
 mod outcome;
+mod pipeline;
+mod record;
 mod ret;
 mod span_guard;
 mod tracer;
@@ -62,7 +68,9 @@ pub mod testing;
 #[path = "private.rs"]
 pub mod __private;
 
+pub use collector::BatchConfig;
 pub use manual::{add_event, current_span, in_span, in_span_async, record_error, CurrentSpan};
+pub use pipeline::{SpanPipeline, TracedSpanProcessor};
 pub use span_guard::{CANCELLED, RETURN_VALUE};
 pub use traced_macros::traced;
 pub use tracer::{set_tracer_provider, SCOPE_NAME, SCOPE_VERSION};

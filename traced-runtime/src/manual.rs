@@ -68,9 +68,9 @@ impl CurrentSpan {
     /// Records `error` as the `#[traced]` macro does: an `exception` event, `error.type`, status
     /// ERROR. When the traced function then returns the same error, it is not recorded twice.
     pub fn record_error<E: Error + 'static>(&self, error: &E) {
-        let span = self.cx.span();
+        let mut span = self.cx.span();
         if span.is_recording() {
-            exception::record(&span, &ErrorView::of(error));
+            exception::record(&mut span, &ErrorView::of(error));
         }
     }
 

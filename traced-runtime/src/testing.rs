@@ -1,8 +1,8 @@
 //! Capture the spans of a closure or a future in your own tests (feature `testing`).
 //!
-//! Each capture has its own tracer provider and in-memory exporter, carried by the context of
-//! the code it runs: tests running in parallel do not see each other's spans, and the global
-//! provider is untouched.
+//! Each capture has its own span pipeline (the one `SpanPipeline` installs in production, with an
+//! in-memory exporter), carried by the context of the code it runs: tests running in parallel do
+//! not see each other's spans, and the global provider is untouched.
 //!
 //! ```
 //! use traced_runtime::{testing, traced};
@@ -20,11 +20,15 @@ use std::fmt::Write as _;
 use std::future::Future;
 use std::sync::atomic::Ordering;
 
+use std::time::Duration;
+
 use opentelemetry::context::FutureExt as _;
-use opentelemetry::trace::{SpanId, SpanKind, Status, TracerProvider as _};
+use opentelemetry::trace::{SpanId, SpanKind, Status};
 use opentelemetry::{Context, Value};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, Sampler, SdkTracerProvider, SpanData};
 
+use crate::collector::BatchConfig;
+use crate::pipeline::{FastTracer, SpanPipeline};
 use crate::tracer::{self, ContextTracer, CAPTURES};
 
 /// Runs `f`, and returns its result with every span `#[traced]` and `in_span` created in it.
@@ -62,24 +66,31 @@ pub async fn capture_async_with_sampler<F: Future>(
 
 struct Capture {
     provider: SdkTracerProvider,
+    tracer: &'static FastTracer,
     exporter: InMemorySpanExporter,
 }
 
 impl Capture {
     fn new(sampler: Sampler) -> Self {
         let exporter = InMemorySpanExporter::default();
-        let provider = SdkTracerProvider::builder()
-            .with_simple_exporter(exporter.clone())
+        let (provider, tracer) = SpanPipeline::new(exporter.clone())
             .with_sampler(sampler)
-            .build();
+            .with_batch_config(BatchConfig::default().with_max_queue_size(1 << 16))
+            .build()
+            .unwrap_or_else(|error| {
+                panic!("testing::capture could not start its collector thread: {error}")
+            });
         CAPTURES.fetch_add(1, Ordering::Relaxed);
-        Capture { provider, exporter }
+        Capture {
+            provider,
+            // One small leak per capture: spans refer to their pipeline as `'static`.
+            tracer: tracer::leak(tracer),
+            exporter,
+        }
     }
 
     fn context(&self) -> Context {
-        Context::new().with_value(ContextTracer(
-            self.provider.tracer_with_scope(tracer::scope()),
-        ))
+        Context::new().with_value(ContextTracer(self.tracer))
     }
 
     fn finish(self) -> Spans {
@@ -93,6 +104,7 @@ impl Capture {
 impl Drop for Capture {
     fn drop(&mut self) {
         CAPTURES.fetch_sub(1, Ordering::Relaxed);
+        let _ = self.provider.shutdown_with_timeout(Duration::from_secs(5));
     }
 }
 

@@ -2,18 +2,29 @@
 //!
 //! `opentelemetry::global::tracer()` takes a lock and allocates on every call. Instead, each
 //! thread keeps the tracer it resolved, tagged with a generation number; installing a provider
-//! through this crate ([`set_tracer_provider`], `Telemetry::install`) bumps the generation, and
-//! each thread resolves again on its next span.
+//! through this crate ([`set_tracer_provider`], [`SpanPipeline::install`](crate::SpanPipeline),
+//! `Telemetry::install`) bumps the generation, and each thread resolves again on its next span.
+//!
+//! The tracer is, from fastest to most general: the fast path of a [`SpanPipeline`]
+//! (`Fast`, with the thread's own queue to the collector), an SDK tracer installed with
+//! [`set_tracer_provider`] (`Sdk`), whatever the global provider is (`Global`), or nothing when the
+//! global provider turned out to be the no-op one (`Disabled`).
+//!
+//! [`SpanPipeline`]: crate::SpanPipeline
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::RwLock;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use opentelemetry::global::{self, BoxedTracer};
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::{Context, InstrumentationScope};
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
+
+use crate::collector::{Collector, ThreadQueue};
+use crate::pipeline::FastTracer;
+use crate::record::SpanRecord;
 
 /// The instrumentation scope name of every span `traced` creates.
 pub const SCOPE_NAME: &str = "traced";
@@ -29,13 +40,31 @@ pub(crate) fn scope() -> InstrumentationScope {
 
 /// Where spans go.
 pub(crate) enum Tracer {
+    /// The fast path of an installed `SpanPipeline`, and this thread's queue to its collector.
+    Fast {
+        tracer: &'static FastTracer,
+        /// The thread's queue (none for a capture's tracer, which uses the shared one).
+        queue: Option<Arc<ThreadQueue>>,
+    },
     /// An SDK tracer installed through this crate: spans are built without boxing.
     Sdk(SdkTracer),
-    /// Whatever the global provider is (a no-op one when nothing is installed).
+    /// Whatever the global provider is.
     Global(BoxedTracer),
+    /// The global provider is the no-op one: no span is started.
+    Disabled,
 }
 
-static INSTALLED: RwLock<Option<SdkTracer>> = RwLock::new(None);
+/// What was installed through this crate.
+#[derive(Clone)]
+enum Installed {
+    Nothing,
+    Sdk(SdkTracer),
+    /// Leaked on install: pipelines are installed once or a few times per process, and a
+    /// `'static` reference keeps reference counting off the span path.
+    Fast(&'static FastTracer),
+}
+
+static INSTALLED: RwLock<Installed> = RwLock::new(Installed::Nothing);
 static GENERATION: AtomicU64 = AtomicU64::new(1);
 
 thread_local! {
@@ -49,25 +78,89 @@ thread_local! {
 /// already created `#[traced]` spans.
 pub fn set_tracer_provider(provider: &SdkTracerProvider) {
     global::set_tracer_provider(provider.clone());
-    install(Some(provider.tracer_with_scope(scope())));
+    install(Installed::Sdk(provider.tracer_with_scope(scope())));
 }
 
-/// Makes `tracer` the one every thread uses from its next span on (`None`: the global one).
-pub(crate) fn install(tracer: Option<SdkTracer>) {
-    *INSTALLED
-        .write()
-        .unwrap_or_else(std::sync::PoisonError::into_inner) = tracer;
+/// Makes the fast path of a pipeline the one every thread uses from its next span on.
+pub(crate) fn install_fast(tracer: FastTracer) {
+    install(Installed::Fast(leak(tracer)));
+}
+
+/// Gives a fast tracer the `'static` lifetime spans refer to it with.
+pub(crate) fn leak(tracer: FastTracer) -> &'static FastTracer {
+    Box::leak(Box::new(tracer))
+}
+
+/// After `collector` shut down, threads go back to the global provider (which is its SDK
+/// provider, now returning non-recording spans).
+pub(crate) fn uninstall_fast(collector: &Collector) {
+    let mut installed = INSTALLED.write().unwrap_or_else(PoisonError::into_inner);
+    if matches!(&*installed, Installed::Fast(fast) if fast.collector.is(collector)) {
+        *installed = Installed::Nothing;
+        GENERATION.fetch_add(1, Ordering::Release);
+    }
+}
+
+/// Spans go to the global provider again.
+pub(crate) fn uninstall() {
+    install(Installed::Nothing);
+}
+
+fn install(installed: Installed) {
+    *INSTALLED.write().unwrap_or_else(PoisonError::into_inner) = installed;
     GENERATION.fetch_add(1, Ordering::Release);
 }
 
 fn resolve() -> Tracer {
     let installed = INSTALLED
         .read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .unwrap_or_else(PoisonError::into_inner)
         .clone();
     match installed {
-        Some(tracer) => Tracer::Sdk(tracer),
-        None => Tracer::Global(global::tracer_with_scope(scope())),
+        Installed::Fast(tracer) => Tracer::Fast {
+            tracer,
+            queue: Some(tracer.collector.thread_queue()),
+        },
+        Installed::Sdk(tracer) => Tracer::Sdk(tracer),
+        Installed::Nothing => Tracer::Global(global::tracer_with_scope(scope())),
+    }
+}
+
+/// The global tracer of this thread produced a span without ids: it is the no-op one. Spans are
+/// not started on this thread until something is installed.
+pub(crate) fn disable_global() {
+    let generation = GENERATION.load(Ordering::Acquire);
+    let _ = CACHE.try_with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if matches!(&*cache, Some((seen, tracer)) if *seen == generation && matches!(**tracer, Tracer::Global(_)))
+        {
+            *cache = Some((generation, Rc::new(Tracer::Disabled)));
+        }
+    });
+}
+
+/// Hands an ended fast-path span to the collector of `tracer`, through this thread's queue when
+/// it has one.
+#[inline]
+pub(crate) fn push_record(tracer: &'static FastTracer, record: SpanRecord) {
+    let mut record = Some(record);
+    let _ = CACHE.try_with(|cache| {
+        if let Some((_, cached)) = &*cache.borrow() {
+            if let Tracer::Fast {
+                tracer: mine,
+                queue: Some(queue),
+            } = &**cached
+            {
+                if std::ptr::eq(*mine, tracer) {
+                    if let Some(record) = record.take() {
+                        queue.push(record);
+                    }
+                }
+            }
+        }
+    });
+    if let Some(record) = record {
+        tracer.collector.push_record(record);
     }
 }
 
@@ -75,17 +168,20 @@ fn resolve() -> Tracer {
 pub(crate) static CAPTURES: AtomicUsize = AtomicUsize::new(0);
 
 /// A tracer carried by the context, set by `testing::capture` for the code it runs.
-#[derive(Clone)]
-pub(crate) struct ContextTracer(pub(crate) SdkTracer);
+#[derive(Clone, Copy)]
+pub(crate) struct ContextTracer(pub(crate) &'static FastTracer);
 
 /// Runs `f` with the tracer for a new span.
 #[inline]
 pub(crate) fn with_tracer<R>(f: impl FnOnce(&Tracer) -> R) -> R {
     if CAPTURES.load(Ordering::Relaxed) > 0 {
         if let Some(ContextTracer(tracer)) =
-            Context::map_current(|cx| cx.get::<ContextTracer>().cloned())
+            Context::map_current(|cx| cx.get::<ContextTracer>().copied())
         {
-            return f(&Tracer::Sdk(tracer));
+            return f(&Tracer::Fast {
+                tracer,
+                queue: None,
+            });
         }
     }
     let generation = GENERATION.load(Ordering::Acquire);

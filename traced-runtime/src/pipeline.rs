@@ -1,0 +1,176 @@
+//! The span pipeline: one exporter, one sampler, one collector thread, shared by `#[traced]` spans
+//! (recorded on the fast path, see `span_guard`) and by spans of the opentelemetry API (recorded
+//! by the SDK, handed over by [`TracedSpanProcessor`]).
+//!
+//! ```
+//! use traced_runtime::opentelemetry_sdk::trace::{InMemorySpanExporter, Sampler};
+//! use traced_runtime::SpanPipeline;
+//!
+//! let exporter = InMemorySpanExporter::default();
+//! let provider = SpanPipeline::new(exporter.clone())
+//!     .with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(0.5))))
+//!     .install()
+//!     .expect("a thread can be spawned");
+//! # provider.shutdown().unwrap();
+//! ```
+
+use std::time::Duration;
+
+use opentelemetry::Context;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{
+    Sampler, SdkTracerProvider, ShouldSample, Span, SpanData, SpanExporter, SpanLimits,
+    SpanProcessor, TracerProviderBuilder,
+};
+use opentelemetry_sdk::Resource;
+
+use crate::collector::{BatchConfig, Collector};
+use crate::tracer;
+
+/// What the fast path needs to start a span: the sampler and where ended spans go.
+pub(crate) struct FastTracer {
+    pub(crate) sampler: Box<dyn ShouldSample>,
+    pub(crate) collector: Collector,
+}
+
+/// Builds the tracer provider of an application: spans of `#[traced]` and of the opentelemetry
+/// API go to `exporter` through one batching thread.
+pub struct SpanPipeline<E> {
+    exporter: E,
+    sampler: Box<dyn ShouldSample>,
+    limits: SpanLimits,
+    resource: Option<Resource>,
+    batch: BatchConfig,
+    customize: Option<Box<dyn FnOnce(TracerProviderBuilder) -> TracerProviderBuilder>>,
+}
+
+impl<E: SpanExporter + 'static> SpanPipeline<E> {
+    /// A pipeline to `exporter`, sampling every span, with the default batch settings.
+    pub fn new(exporter: E) -> Self {
+        SpanPipeline {
+            exporter,
+            sampler: Box::new(Sampler::ParentBased(Box::new(Sampler::AlwaysOn))),
+            limits: SpanLimits::default(),
+            resource: None,
+            batch: BatchConfig::default(),
+            customize: None,
+        }
+    }
+
+    /// The sampler that decides for both kinds of spans (default: parent-based, always on).
+    #[must_use]
+    pub fn with_sampler(mut self, sampler: impl ShouldSample + 'static) -> Self {
+        self.sampler = Box::new(sampler);
+        self
+    }
+
+    /// Span limits (attribute and event counts).
+    #[must_use]
+    pub fn with_span_limits(mut self, limits: SpanLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The resource of every exported span.
+    #[must_use]
+    pub fn with_resource(mut self, resource: Resource) -> Self {
+        self.resource = Some(resource);
+        self
+    }
+
+    /// Queue, batch and delay settings.
+    #[must_use]
+    pub fn with_batch_config(mut self, batch: BatchConfig) -> Self {
+        self.batch = batch;
+        self
+    }
+
+    /// Adjusts the SDK provider builder for what this one does not cover (more processors, an
+    /// id generator for API spans, ...).
+    #[must_use]
+    pub fn with_provider_builder(
+        mut self,
+        customize: impl FnOnce(TracerProviderBuilder) -> TracerProviderBuilder + 'static,
+    ) -> Self {
+        self.customize = Some(Box::new(customize));
+        self
+    }
+
+    /// Builds the provider and makes it the global one and the one of `#[traced]`.
+    ///
+    /// # Errors
+    /// When the collector thread cannot be spawned.
+    pub fn install(self) -> Result<SdkTracerProvider, std::io::Error> {
+        let (provider, fast) = self.build()?;
+        opentelemetry::global::set_tracer_provider(provider.clone());
+        tracer::install_fast(fast);
+        Ok(provider)
+    }
+
+    /// Builds the provider, and the fast path to install beside it.
+    pub(crate) fn build(self) -> Result<(SdkTracerProvider, FastTracer), std::io::Error> {
+        let collector = Collector::start(self.exporter, self.batch, tracer::scope(), self.limits)?;
+        let processor = TracedSpanProcessor {
+            collector: collector.clone(),
+        };
+        let mut builder = SdkTracerProvider::builder()
+            .with_span_processor(processor)
+            .with_sampler(self.sampler.box_clone())
+            .with_span_limits(self.limits);
+        if let Some(resource) = self.resource {
+            builder = builder.with_resource(resource);
+        }
+        if let Some(customize) = self.customize {
+            builder = customize(builder);
+        }
+        let provider = builder.build();
+        Ok((
+            provider,
+            FastTracer {
+                sampler: self.sampler,
+                collector,
+            },
+        ))
+    }
+}
+
+/// Hands the spans the SDK ends (those of the opentelemetry API) to the collector, so that
+/// they share its batches, its exporter, and its flush and shutdown.
+#[derive(Debug)]
+pub struct TracedSpanProcessor {
+    collector: Collector,
+}
+
+impl std::fmt::Debug for Collector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Collector")
+            .field("dropped", &self.dropped())
+            .finish_non_exhaustive()
+    }
+}
+
+/// How long a flush asked through the provider may wait.
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl SpanProcessor for TracedSpanProcessor {
+    fn on_start(&self, _span: &mut Span, _cx: &Context) {}
+
+    fn on_end(&self, span: SpanData) {
+        if span.span_context.is_sampled() {
+            self.collector.push_span_data(span);
+        }
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.collector.flush(FLUSH_TIMEOUT)
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        tracer::uninstall_fast(&self.collector);
+        self.collector.shutdown(timeout)
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.collector.set_resource(resource);
+    }
+}

@@ -1,0 +1,138 @@
+//! A span being recorded on the fast path: filled in place on the calling thread, handed to the
+//! collector when it ends, and turned into the SDK's `SpanData` there.
+
+use std::borrow::Cow;
+use std::panic::Location;
+use std::time::SystemTime;
+
+use opentelemetry::trace::{Event, SpanContext, SpanId, SpanKind, Status};
+use opentelemetry::{InstrumentationScope, Key, KeyValue, Value};
+use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLimits, SpanLinks};
+use smallvec::SmallVec;
+
+use crate::callsite::Callsite;
+use crate::clock::{self, Anchor, Instant};
+
+pub(crate) const CODE_FUNCTION_NAME: &str = "code.function.name";
+pub(crate) const CODE_FILE_PATH: &str = "code.file.path";
+pub(crate) const CODE_LINE_NUMBER: &str = "code.line.number";
+
+/// Attributes kept inline: most spans have a handful.
+pub(crate) type InlineAttributes = SmallVec<[KeyValue; 4]>;
+
+/// Where the span's code is: its `code.*` attributes, expanded only when exported.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Code {
+    Callsite(&'static Callsite),
+    Location(&'static Location<'static>),
+}
+
+impl Code {
+    /// The `code.*` attributes.
+    pub(crate) fn attributes(self) -> impl Iterator<Item = KeyValue> {
+        let (function, file, line) = match self {
+            Code::Callsite(callsite) => (Some(callsite.function), callsite.file, callsite.line),
+            Code::Location(location) => (None, location.file(), location.line()),
+        };
+        function
+            .map(|function| {
+                KeyValue::new(
+                    Key::from_static_str(CODE_FUNCTION_NAME),
+                    Value::from(function),
+                )
+            })
+            .into_iter()
+            .chain([
+                KeyValue::new(Key::from_static_str(CODE_FILE_PATH), Value::from(file)),
+                KeyValue::new(
+                    Key::from_static_str(CODE_LINE_NUMBER),
+                    Value::I64(i64::from(line)),
+                ),
+            ])
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct SpanRecord {
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) kind: SpanKind,
+    pub(crate) span_context: SpanContext,
+    pub(crate) parent_span_id: SpanId,
+    pub(crate) parent_is_remote: bool,
+    pub(crate) start: Instant,
+    pub(crate) end: Instant,
+    pub(crate) code: Code,
+    pub(crate) attributes: InlineAttributes,
+    pub(crate) events: Vec<Event>,
+    pub(crate) status: Status,
+}
+
+impl SpanRecord {
+    /// Sets the status, in the specification's order: Ok beats Error beats Unset.
+    pub(crate) fn set_status(&mut self, status: Status) {
+        if status > self.status {
+            self.status = status;
+        }
+    }
+
+    pub(crate) fn set_attribute(&mut self, attribute: KeyValue) {
+        match self
+            .attributes
+            .iter_mut()
+            .find(|existing| existing.key == attribute.key)
+        {
+            Some(existing) => existing.value = attribute.value,
+            None => self.attributes.push(attribute),
+        }
+    }
+
+    pub(crate) fn add_event(&mut self, name: Cow<'static, str>, attributes: Vec<KeyValue>) {
+        self.events
+            .push(Event::new(name, SystemTime::now(), attributes, 0));
+    }
+
+    pub(crate) fn end(&mut self) {
+        self.end = clock::now();
+    }
+
+    /// The SDK's form of the span, with the span limits applied.
+    pub(crate) fn into_span_data(
+        self,
+        anchor: &Anchor,
+        scope: &InstrumentationScope,
+        limits: &SpanLimits,
+    ) -> SpanData {
+        let max_attributes = limits.max_attributes_per_span as usize;
+        let code = self.code.attributes();
+        let mut attributes = Vec::with_capacity((self.attributes.len() + 3).min(max_attributes));
+        let mut total = 0_usize;
+        for attribute in code.chain(self.attributes) {
+            total += 1;
+            if attributes.len() < max_attributes {
+                attributes.push(attribute);
+            }
+        }
+        let mut events = self.events;
+        let max_events = limits.max_events_per_span as usize;
+        let dropped_events = events.len().saturating_sub(max_events);
+        events.truncate(max_events);
+        let mut span_events = SpanEvents::default();
+        span_events.events = events;
+        span_events.dropped_count = u32::try_from(dropped_events).unwrap_or(u32::MAX);
+        SpanData {
+            span_context: self.span_context,
+            parent_span_id: self.parent_span_id,
+            parent_span_is_remote: self.parent_is_remote,
+            span_kind: self.kind,
+            name: self.name,
+            start_time: anchor.system_time(self.start),
+            end_time: anchor.system_time(self.end),
+            dropped_attributes_count: u32::try_from(total - attributes.len()).unwrap_or(u32::MAX),
+            attributes,
+            events: span_events,
+            links: SpanLinks::default(),
+            status: self.status,
+            instrumentation_scope: scope.clone(),
+        }
+    }
+}
