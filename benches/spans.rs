@@ -161,8 +161,19 @@ impl Pipeline {
         }
     }
 
-    /// A new SDK provider with a discarding exporter, installed for `#[traced]`.
+    /// `#[traced]` on its own pipeline (the fast path), to a discarding exporter.
     fn traced(sampler: Sampler) -> Self {
+        let exported = Arc::new(AtomicU64::new(0));
+        let provider = traced_runtime::SpanPipeline::new(Discard(exported.clone()))
+            .with_sampler(sampler)
+            .install()
+            .expect("the collector thread starts");
+        Pipeline::sdk(&provider, exported)
+    }
+
+    /// `#[traced]` on a plain SDK provider with its default batch processor (the span path
+    /// before the fast path, and what `set_tracer_provider` still uses).
+    fn traced_on_sdk(sampler: Sampler) -> Self {
         let (provider, exported) = sdk_provider(sampler);
         traced_runtime::set_tracer_provider(&provider);
         Pipeline::sdk(&provider, exported)
@@ -263,6 +274,13 @@ fn sampled(c: &mut Criterion) {
     let traced = Pipeline::traced(Sampler::AlwaysOn);
     let run = two_threads(sync_loop(traced_work));
     measure(&mut group, "traced_2_threads", &run, Some(&traced));
+    let traced = Pipeline::traced_on_sdk(Sampler::AlwaysOn);
+    measure(
+        &mut group,
+        "traced_on_sdk_provider",
+        &sync_loop(traced_work),
+        Some(&traced),
+    );
 
     for (name, start_end, threads) in [
         ("sdk_in_span", false, 1),
@@ -334,7 +352,12 @@ fn unsampled(c: &mut Criterion) {
     let sampler = || Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(0.0)));
     measure(&mut group, "plain", &sync_loop(work), None);
     let _traced = Pipeline::traced(sampler());
-    measure(&mut group, "traced_ratio_0_root", &sync_loop(traced_work), None);
+    measure(
+        &mut group,
+        "traced_ratio_0_root",
+        &sync_loop(traced_work),
+        None,
+    );
     // Below an unsampled parent: the decision is the parent's.
     #[traced]
     fn unsampled_parent(run: &dyn Fn()) {

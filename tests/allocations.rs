@@ -1,6 +1,6 @@
 //! Heap allocations on the calling thread: none for a traced call below an unsampled parent (its
-//! attribute expressions are not evaluated either); two for a sampled span (the context that
-//! makes it current, and the opentelemetry API's view of it in that context).
+//! attribute expressions are not evaluated either); two for a sampled span: the span object that
+//! the opentelemetry `Context` boxes, and the `Arc` it keeps it in.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

@@ -330,8 +330,7 @@ impl<E: SpanExporter> Worker<E> {
                 self.exporter.set_resource(&resource);
             }
             shared.wake_pending.store(false, Ordering::Release);
-            self.drain(&shared);
-            let mut error = self.export_full_batches(&shared);
+            let mut error = self.drain(&shared);
             let due = Instant::now() >= next_export;
             if due || flush_ticket.is_some() || shutdown {
                 error = error.or(self.export_all(&shared));
@@ -368,13 +367,14 @@ impl<E: SpanExporter> Worker<E> {
         }
     }
 
-    /// Moves every handed-over span into `pending`, as `SpanData`.
-    fn drain(&mut self, shared: &Shared) {
+    /// Moves every handed-over span into `pending`, as `SpanData`, exporting each full batch.
+    fn drain(&mut self, shared: &Shared) -> Option<OTelSdkError> {
         // One anchor for many drains keeps the order of close spans; renewing it now and then
         // follows the wall clock's adjustments.
         if self.anchor.age() > ANCHOR_RENEWAL {
             self.anchor = Anchor::now();
         }
+        let mut error = None;
         let queues: Vec<Arc<ThreadQueue>> = shared
             .queues
             .lock()
@@ -387,36 +387,35 @@ impl<E: SpanExporter> Worker<E> {
         {
             while let Some(record) = queue.pop() {
                 if record.span_context.is_sampled() {
-                    self.pending.push(record.into_span_data(
-                        &self.anchor,
-                        &self.scope,
-                        &self.limits,
-                    ));
+                    let span = record.into_span_data(&self.anchor, &self.scope, &self.limits);
+                    error = error.or(self.add(span, shared));
                 }
             }
         }
         while let Some(span) = shared.shared_queue.pop() {
-            self.pending.push(span);
-        }
-    }
-
-    fn export_full_batches(&mut self, shared: &Shared) -> Option<OTelSdkError> {
-        let mut error = None;
-        while self.pending.len() >= shared.config.max_export_batch_size {
-            let rest = self.pending.split_off(shared.config.max_export_batch_size);
-            let batch = std::mem::replace(&mut self.pending, rest);
-            error = error.or(self.export(batch, shared));
+            error = error.or(self.add(span, shared));
         }
         error
+    }
+
+    fn add(&mut self, span: SpanData, shared: &Shared) -> Option<OTelSdkError> {
+        self.pending.push(span);
+        if self.pending.len() < shared.config.max_export_batch_size {
+            return None;
+        }
+        let batch = std::mem::replace(
+            &mut self.pending,
+            Vec::with_capacity(shared.config.max_export_batch_size),
+        );
+        self.export(batch, shared)
     }
 
     fn export_all(&mut self, shared: &Shared) -> Option<OTelSdkError> {
-        let mut error = self.export_full_batches(shared);
-        if !self.pending.is_empty() {
-            let batch = std::mem::take(&mut self.pending);
-            error = error.or(self.export(batch, shared));
+        if self.pending.is_empty() {
+            return None;
         }
-        error
+        let batch = std::mem::take(&mut self.pending);
+        self.export(batch, shared)
     }
 
     fn export(&self, batch: Vec<SpanData>, shared: &Shared) -> Option<OTelSdkError> {

@@ -8,7 +8,6 @@ use opentelemetry::trace::{SpanId, SpanRef, Status};
 use opentelemetry::KeyValue;
 
 use crate::outcome::{ErrorView, Message};
-use crate::record::SpanRecord;
 
 pub(crate) const EXCEPTION_EVENT: &str = "exception";
 pub(crate) const EXCEPTION_TYPE: &str = "exception.type";
@@ -44,21 +43,6 @@ impl ErrorSink for SpanRef<'_> {
     }
     fn set_status(&mut self, status: Status) {
         SpanRef::set_status(self, status);
-    }
-}
-
-impl ErrorSink for SpanRecord {
-    fn span_id(&self) -> SpanId {
-        self.span_context.span_id()
-    }
-    fn add_event(&mut self, name: &'static str, attributes: Vec<KeyValue>) {
-        SpanRecord::add_event(self, name.into(), attributes);
-    }
-    fn set_attribute(&mut self, attribute: KeyValue) {
-        SpanRecord::set_attribute(self, attribute);
-    }
-    fn set_status(&mut self, status: Status) {
-        SpanRecord::set_status(self, status);
     }
 }
 

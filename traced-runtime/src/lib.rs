@@ -45,11 +45,11 @@
 //! Spans go to the provider installed with [`set_tracer_provider`] (or the setup of this crate),
 //! else to the global one.
 
-mod active;
 mod callsite;
 mod clock;
 mod collector;
 mod exception;
+mod fast_span;
 mod ids;
 mod instrument;
 mod manual;

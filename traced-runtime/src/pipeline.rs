@@ -28,6 +28,7 @@ use crate::collector::{BatchConfig, Collector};
 use crate::tracer;
 
 /// What the fast path needs to start a span: the sampler and where ended spans go.
+#[derive(Debug)]
 pub(crate) struct FastTracer {
     pub(crate) sampler: Box<dyn ShouldSample>,
     pub(crate) collector: Collector,

@@ -11,7 +11,7 @@ use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLimits, SpanLinks};
 use smallvec::SmallVec;
 
 use crate::callsite::Callsite;
-use crate::clock::{self, Anchor, Instant};
+use crate::clock::{Anchor, Instant};
 
 pub(crate) const CODE_FUNCTION_NAME: &str = "code.function.name";
 pub(crate) const CODE_FILE_PATH: &str = "code.file.path";
@@ -61,6 +61,8 @@ pub(crate) struct SpanRecord {
     pub(crate) parent_is_remote: bool,
     pub(crate) start: Instant,
     pub(crate) end: Instant,
+    /// An end time given through the opentelemetry API, instead of `end`.
+    pub(crate) end_time: Option<SystemTime>,
     pub(crate) code: Code,
     pub(crate) attributes: InlineAttributes,
     pub(crate) events: Vec<Event>,
@@ -84,15 +86,6 @@ impl SpanRecord {
             Some(existing) => existing.value = attribute.value,
             None => self.attributes.push(attribute),
         }
-    }
-
-    pub(crate) fn add_event(&mut self, name: Cow<'static, str>, attributes: Vec<KeyValue>) {
-        self.events
-            .push(Event::new(name, SystemTime::now(), attributes, 0));
-    }
-
-    pub(crate) fn end(&mut self) {
-        self.end = clock::now();
     }
 
     /// The SDK's form of the span, with the span limits applied.
@@ -126,7 +119,9 @@ impl SpanRecord {
             span_kind: self.kind,
             name: self.name,
             start_time: anchor.system_time(self.start),
-            end_time: anchor.system_time(self.end),
+            end_time: self
+                .end_time
+                .unwrap_or_else(|| anchor.system_time(self.end)),
             dropped_attributes_count: u32::try_from(total - attributes.len()).unwrap_or(u32::MAX),
             attributes,
             events: span_events,

@@ -2,10 +2,11 @@
 //! the body runs, ended exactly once with the outcome (success, error, panic or cancellation).
 //!
 //! With a [`SpanPipeline`](crate::SpanPipeline) installed, a sampled span is recorded on the fast
-//! path: the sampler decides, ids come from a per-thread generator, the record lives in this
-//! guard (attributes inline), and at the end it is handed to the collector thread through a
-//! lock-free per-thread queue. The context made current holds the span's ids, so spans of the
-//! opentelemetry API started inside are its children. Otherwise the span is the SDK's.
+//! path: the sampler decides, ids come from a per-thread generator, timestamps from the span
+//! clock, and the record (attributes inline) lives in a `FastSpan` in the span's context, which
+//! hands it to the collector thread through a lock-free per-thread queue when it ends. Through
+//! that context the opentelemetry API sees the span as any other: current, recording, parent of
+//! the spans started inside. Without a pipeline the span is the SDK's.
 
 use std::any::Any;
 use std::borrow::Cow;
@@ -18,10 +19,10 @@ use opentelemetry::trace::{
 use opentelemetry::{Context, Key, KeyValue, Value};
 use opentelemetry_sdk::trace::SamplingDecision;
 
-use crate::active::{self, FastSpan};
 use crate::callsite::Callsite;
 use crate::clock;
 use crate::exception::{self, ErrorSink};
+use crate::fast_span::{FastSpan, END_NOW};
 use crate::ids;
 use crate::outcome::Outcome;
 use crate::pipeline::FastTracer;
@@ -44,32 +45,14 @@ impl Attributes {
     }
 }
 
-/// How the span is recorded.
-// The fast record is kept inline: boxing it would cost every sampled span an allocation, while
-// its size costs unsampled guards only when they are moved.
-#[allow(clippy::large_enum_variant)]
-enum Recording {
-    /// Not at all: no tracer, or not sampled.
-    No,
-    /// By the SDK, through the span in the context.
-    Sdk,
-    /// On the fast path, in this record.
-    Fast(FastRecord),
-}
-
-/// A fast-path record, kept in the guard (no allocation), and the pipeline it goes to.
-struct FastRecord {
-    record: SpanRecord,
-    tracer: &'static FastTracer,
-}
-
 /// A started span; ends it when finished or dropped.
 #[must_use = "the span ends when the guard is finished or dropped"]
 pub struct SpanGuard {
     /// The span's context, to make current while the body runs. `None` when there is nothing to
     /// make current: no tracer, or an unsampled span whose parent already carries the decision.
     cx: Option<Context>,
-    recording: Recording,
+    /// Whether the span in `cx` records (and so must be ended).
+    recording: bool,
     unset_status: bool,
     finished: bool,
 }
@@ -145,7 +128,7 @@ impl SpanGuard {
     fn not_recording(cx: Option<Context>, unset_status: bool) -> Self {
         SpanGuard {
             cx,
-            recording: Recording::No,
+            recording: false,
             unset_status,
             finished: false,
         }
@@ -201,25 +184,29 @@ impl SpanGuard {
         }
         let mut attributes = Attributes(InlineAttributes::new());
         attrs(&mut attributes);
-        attributes.0.extend(sampler_attributes);
+        if !sampler_attributes.is_empty() {
+            attributes.0.extend(sampler_attributes);
+        }
         let now = clock::now();
         let record = SpanRecord {
             name,
             kind: kind.clone(),
-            span_context: span_context.clone(),
+            span_context,
             parent_span_id: parent_span.span_id(),
             parent_is_remote: parent_span.is_remote(),
             start: now,
             end: now,
+            end_time: None,
             code,
             attributes: attributes.0,
             events: Vec::new(),
             status: Status::Unset,
         };
-        let cx = with_parent(parent, |parent| parent.with_span(FastSpan { span_context }));
+        let span = FastSpan::new(record, tracer);
+        let cx = with_parent(parent, |parent| parent.with_span(span));
         SpanGuard {
             cx: Some(cx),
-            recording: Recording::Fast(FastRecord { record, tracer }),
+            recording: true,
             unset_status,
             finished: false,
         }
@@ -241,7 +228,7 @@ impl SpanGuard {
             let cx = with_parent(parent, |parent| parent.with_span(span));
             return SpanGuard {
                 cx: Some(cx),
-                recording: Recording::Sdk,
+                recording: true,
                 unset_status,
                 finished: false,
             };
@@ -256,23 +243,12 @@ impl SpanGuard {
         Self::not_recording(cx, unset_status)
     }
 
-    /// Runs `f` with the span current: its context attached, its record reachable.
-    #[inline]
-    fn run_entered<R>(&mut self, f: impl FnOnce() -> R) -> R {
-        let _attached = self.cx.clone().map(Context::attach);
-        match &mut self.recording {
-            Recording::Fast(fast) => {
-                let span_id = fast.record.span_context.span_id();
-                active::enter(span_id, &mut fast.record, f)
-            }
-            _ => f(),
-        }
-    }
-
     /// Runs `f` with the span current. A panic in `f` is recorded, ends the span, and goes on.
     #[inline]
     pub fn in_scope<R>(&mut self, f: impl FnOnce() -> R) -> R {
-        let result = self.run_entered(|| panic::catch_unwind(AssertUnwindSafe(f)));
+        let attached = self.cx.clone().map(Context::attach);
+        let result = panic::catch_unwind(AssertUnwindSafe(f));
+        drop(attached);
         match result {
             Ok(value) => value,
             Err(payload) => {
@@ -293,23 +269,16 @@ impl SpanGuard {
 
     /// `#[traced(ret)]`: records the returned value (the `Ok` value of a `Result`).
     pub fn record_return(&mut self, value: Option<&dyn Debug>) {
-        let Some(value) = value else { return };
-        let attribute = || KeyValue::new(RETURN_VALUE, format!("{value:?}"));
-        match &mut self.recording {
-            Recording::No => {}
-            Recording::Sdk => {
-                if let Some(cx) = &self.cx {
-                    cx.span().set_attribute(attribute());
-                }
-            }
-            Recording::Fast(fast) => fast.record.set_attribute(attribute()),
+        if let (Some(cx), true, Some(value)) = (&self.cx, self.recording, value) {
+            cx.span()
+                .set_attribute(KeyValue::new(RETURN_VALUE, format!("{value:?}")));
         }
     }
 
     /// Ends the span with the function's outcome.
     #[inline]
     pub fn finish(mut self, outcome: Outcome<'_>) {
-        if matches!(self.recording, Recording::No) {
+        if !self.recording {
             self.finished = true;
             return;
         }
@@ -329,27 +298,20 @@ impl SpanGuard {
     /// Lets `f` record the last things on the span, then ends it, once.
     fn end_with(&mut self, f: impl FnOnce(&mut dyn ErrorSink)) {
         self.finished = true;
-        match std::mem::replace(&mut self.recording, Recording::No) {
-            Recording::No => {}
-            Recording::Sdk => {
-                if let Some(cx) = &self.cx {
-                    let mut span = cx.span();
-                    f(&mut span);
-                    span.end();
-                }
-            }
-            Recording::Fast(FastRecord { mut record, tracer }) => {
-                f(&mut record);
-                record.end();
-                tracer::push_record(tracer, record);
-            }
+        if !std::mem::take(&mut self.recording) {
+            return;
+        }
+        if let Some(cx) = &self.cx {
+            let mut span = cx.span();
+            f(&mut span);
+            span.end_with_timestamp(END_NOW);
         }
     }
 }
 
 impl Drop for SpanGuard {
     fn drop(&mut self) {
-        if self.finished || matches!(self.recording, Recording::No) {
+        if self.finished || !self.recording {
             return;
         }
         if std::thread::panicking() {

@@ -1,0 +1,102 @@
+//! The span of the fast path, as the context holds it: the record being filled, behind the
+//! opentelemetry API's `Span` trait, so that `Context::current().span()` reads and writes it from
+//! anywhere (`current_span()`, other instrumentations), and ending it hands the record to the
+//! collector.
+
+use std::borrow::Cow;
+use std::time::SystemTime;
+
+use opentelemetry::trace::{Event, SpanContext, Status};
+use opentelemetry::KeyValue;
+
+use crate::clock;
+use crate::pipeline::FastTracer;
+use crate::record::SpanRecord;
+use crate::tracer;
+
+/// `end_with_timestamp(END_NOW)` ends the span at the span clock's now, without reading the
+/// wall clock (the guard ends spans this way; any other timestamp is taken as given).
+pub(crate) const END_NOW: SystemTime = SystemTime::UNIX_EPOCH;
+
+#[derive(Debug)]
+pub(crate) struct FastSpan {
+    span_context: SpanContext,
+    /// `None` once ended.
+    record: Option<SpanRecord>,
+    tracer: &'static FastTracer,
+}
+
+impl FastSpan {
+    pub(crate) fn new(record: SpanRecord, tracer: &'static FastTracer) -> Self {
+        FastSpan {
+            span_context: record.span_context.clone(),
+            record: Some(record),
+            tracer,
+        }
+    }
+}
+
+impl opentelemetry::trace::Span for FastSpan {
+    fn add_event_with_timestamp<T>(
+        &mut self,
+        name: T,
+        timestamp: SystemTime,
+        attributes: Vec<KeyValue>,
+    ) where
+        T: Into<Cow<'static, str>>,
+    {
+        if let Some(record) = &mut self.record {
+            record
+                .events
+                .push(Event::new(name, timestamp, attributes, 0));
+        }
+    }
+
+    fn span_context(&self) -> &SpanContext {
+        &self.span_context
+    }
+
+    fn is_recording(&self) -> bool {
+        self.record.is_some()
+    }
+
+    fn set_attribute(&mut self, attribute: KeyValue) {
+        if let Some(record) = &mut self.record {
+            record.set_attribute(attribute);
+        }
+    }
+
+    fn set_status(&mut self, status: Status) {
+        if let Some(record) = &mut self.record {
+            record.set_status(status);
+        }
+    }
+
+    fn update_name<T>(&mut self, new_name: T)
+    where
+        T: Into<Cow<'static, str>>,
+    {
+        if let Some(record) = &mut self.record {
+            record.name = new_name.into();
+        }
+    }
+
+    fn add_link(&mut self, _span_context: SpanContext, _attributes: Vec<KeyValue>) {}
+
+    fn end_with_timestamp(&mut self, timestamp: SystemTime) {
+        if let Some(mut record) = self.record.take() {
+            record.end = clock::now();
+            if timestamp != END_NOW {
+                record.end_time = Some(timestamp);
+            }
+            tracer::push_record(self.tracer, record);
+        }
+    }
+}
+
+impl Drop for FastSpan {
+    fn drop(&mut self) {
+        // Ended by whoever drops the last context holding it, as SDK spans are.
+        opentelemetry::trace::Span::end_with_timestamp(self, END_NOW);
+    }
+}
