@@ -66,7 +66,10 @@ impl ConsoleExporter {
         if text.is_empty() {
             return;
         }
-        let mut out = self.out.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut out = self
+            .out
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let _ = out.write_all(text.as_bytes());
         let _ = out.flush();
     }
@@ -168,7 +171,11 @@ pub(crate) fn render_trace(mut spans: Vec<SpanData>, service: Option<&str>, colo
     }
     let style = Style { color };
     spans.sort_by_key(|span| span.start_time);
-    let start = spans.iter().map(|s| s.start_time).min().unwrap_or(SystemTime::UNIX_EPOCH);
+    let start = spans
+        .iter()
+        .map(|s| s.start_time)
+        .min()
+        .unwrap_or(SystemTime::UNIX_EPOCH);
     let end = spans.iter().map(|s| s.end_time).max().unwrap_or(start);
     let total = end.duration_since(start).unwrap_or_default();
     let ids: Vec<SpanId> = spans.iter().map(|s| s.span_context.span_id()).collect();
@@ -200,10 +207,7 @@ pub(crate) fn render_trace(mut spans: Vec<SpanData>, service: Option<&str>, colo
         .min(MAX_NAME_WIDTH);
 
     let mut out = String::new();
-    let mut header = format!(
-        "── trace {}",
-        spans[0].span_context.trace_id()
-    );
+    let mut header = format!("── trace {}", spans[0].span_context.trace_id());
     if let Some(service) = service {
         let _ = write!(header, " · {service}");
     }
@@ -227,7 +231,10 @@ pub(crate) fn render_trace(mut spans: Vec<SpanData>, service: Option<&str>, colo
         let _ = mark;
         let name = truncate_chars(&label(span), name_width.saturating_sub(depth * 2 + 2));
         let pad = name_width.saturating_sub(depth * 2 + 2 + name.chars().count());
-        let duration = span.end_time.duration_since(span.start_time).unwrap_or_default();
+        let duration = span
+            .end_time
+            .duration_since(span.start_time)
+            .unwrap_or_default();
         let bar = bar(span, start, total);
         let bar = match &span.status {
             Status::Error { .. } => style.red(&bar),
@@ -245,7 +252,11 @@ pub(crate) fn render_trace(mut spans: Vec<SpanData>, service: Option<&str>, colo
             }
         }
         out.push('\n');
-        let attrs = attributes(span.attributes.iter().map(|kv| (kv.key.as_str(), &kv.value)));
+        let attrs = attributes(
+            span.attributes
+                .iter()
+                .map(|kv| (kv.key.as_str(), &kv.value)),
+        );
         if !attrs.is_empty() {
             let _ = writeln!(out, "{indent}    {}", style.dim(&attrs));
         }
@@ -255,7 +266,11 @@ pub(crate) fn render_trace(mut spans: Vec<SpanData>, service: Option<&str>, colo
                 .duration_since(span.start_time)
                 .unwrap_or_default();
             let exception = event.name == "exception";
-            let mark = if exception { style.red("!") } else { style.dim("*") };
+            let mark = if exception {
+                style.red("!")
+            } else {
+                style.dim("*")
+            };
             let attrs = attributes(
                 event
                     .attributes
@@ -305,7 +320,10 @@ fn attributes<'a>(attributes: impl Iterator<Item = (&'a str, &'a Value)>) -> Str
 
 fn bar(span: &SpanData, start: SystemTime, total: Duration) -> String {
     let offset = span.start_time.duration_since(start).unwrap_or_default();
-    let length = span.end_time.duration_since(span.start_time).unwrap_or_default();
+    let length = span
+        .end_time
+        .duration_since(span.start_time)
+        .unwrap_or_default();
     let (from, to) = if total.is_zero() {
         (0, BAR_WIDTH)
     } else {
@@ -318,7 +336,11 @@ fn bar(span: &SpanData, start: SystemTime, total: Duration) -> String {
     };
     let mut bar = String::with_capacity(BAR_WIDTH * 3);
     for column in 0..BAR_WIDTH {
-        bar.push(if (from..to).contains(&column) { '█' } else { '·' });
+        bar.push(if (from..to).contains(&column) {
+            '█'
+        } else {
+            '·'
+        });
     }
     bar
 }
@@ -372,7 +394,9 @@ mod tests {
         to_ms: u64,
         status: Status,
     ) -> SpanData {
-        let at = |ms| SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000) + Duration::from_millis(ms);
+        let at = |ms| {
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000) + Duration::from_millis(ms)
+        };
         SpanData {
             span_context: SpanContext::new(
                 TraceId::from(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736_u128),
@@ -425,7 +449,7 @@ mod tests {
     http.route=\"/orders\"
   ✓ load_user              ···██████·····················   20.00 ms
       user.id=7
-    • query                ····█████·····················   16.00 ms
+    • query                ····████······················   16.00 ms
   ✗ charge                 ············███████████████···   50.00 ms  card declined
       ! exception +20.00 ms exception.type=\"PaymentError\"
 ";
@@ -467,7 +491,10 @@ mod tests {
         let mut spans = trace();
         let root = spans.pop().unwrap();
         ready(exporter.export(spans)).unwrap();
-        assert!(buffer.0.lock().unwrap().is_empty(), "printed before the root ended");
+        assert!(
+            buffer.0.lock().unwrap().is_empty(),
+            "printed before the root ended"
+        );
         ready(exporter.export(vec![root])).unwrap();
         let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
         assert!(text.contains("4 spans"), "{text}");

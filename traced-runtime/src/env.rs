@@ -181,9 +181,11 @@ impl Env {
         }
     }
 
-    /// Whether `name` is set at all, even to an empty value.
-    pub(crate) fn is_set(&self, name: &str) -> bool {
-        self.vars.contains_key(name)
+    /// `self` with `name` set to a value that is not UTF-8.
+    #[cfg(test)]
+    pub(crate) fn with_non_utf8(mut self, name: &str) -> Env {
+        self.vars.insert(name.to_owned(), None);
+        self
     }
 }
 
@@ -193,8 +195,7 @@ pub fn read() -> Env {
     let vars = std::env::vars_os()
         .filter_map(|(key, value)| {
             let key = key.into_string().ok()?;
-            (key.starts_with("OTEL_") || key == NO_COLOR)
-                .then(|| (key, value.into_string().ok()))
+            (key.starts_with("OTEL_") || key == NO_COLOR).then(|| (key, value.into_string().ok()))
         })
         .collect();
     Env { vars }

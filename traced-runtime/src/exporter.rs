@@ -21,9 +21,9 @@ use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 use tokio::runtime::Handle;
 
+use crate::config::OtlpConfig;
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 use crate::config::{Compression, Protocol};
-use crate::config::OtlpConfig;
 use crate::error::Error;
 
 /// Where spans go: pass to [`TelemetryBuilder::exporter`](crate::TelemetryBuilder::exporter).
@@ -377,10 +377,9 @@ mod otlp {
             .map(|path| read("CA certificate", path))
             .transpose()?;
         let identity = match (&config.client_certificate, &config.client_key) {
-            (Some(cert), Some(key)) => Some((
-                read("client certificate", cert)?,
-                read("client key", key)?,
-            )),
+            (Some(cert), Some(key)) => {
+                Some((read("client certificate", cert)?, read("client key", key)?))
+            }
             _ => None,
         };
         Ok(TlsFiles { ca, identity })
@@ -484,16 +483,17 @@ mod otlp {
                 }
             }
         }
-
     }
 
     #[cfg(feature = "otlp-http")]
     mod http_transport {
         use std::time::Duration;
 
-        use bytes::Bytes;
-        use ::http::header::{HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, USER_AGENT as UA};
+        use ::http::header::{
+            HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, USER_AGENT as UA,
+        };
         use ::http::{HeaderMap, Request, Uri};
+        use bytes::Bytes;
         use http_body_util::{BodyExt, Full};
         use hyper_util::client::legacy::connect::HttpConnector;
         use hyper_util::client::legacy::Client;
@@ -519,13 +519,15 @@ mod otlp {
 
         impl Http {
             pub(super) fn new(config: &OtlpConfig, runtime: &Handle) -> Result<Http, Error> {
-                let uri: Uri = config.endpoint.parse().map_err(|error: ::http::uri::InvalidUri| {
-                    Error::InvalidEndpoint {
-                        endpoint: config.endpoint.clone(),
-                        source_name: "the OTLP configuration",
-                        reason: error.to_string(),
-                    }
-                })?;
+                let uri: Uri =
+                    config
+                        .endpoint
+                        .parse()
+                        .map_err(|error: ::http::uri::InvalidUri| Error::InvalidEndpoint {
+                            endpoint: config.endpoint.clone(),
+                            source_name: "the OTLP configuration",
+                            reason: error.to_string(),
+                        })?;
                 let mut headers = HeaderMap::new();
                 for (name, value) in &config.headers {
                     let header = || Error::InvalidHeader {
@@ -626,7 +628,9 @@ mod otlp {
             use std::io::Write as _;
             let mut encoder =
                 flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-            encoder.write_all(&body).map_err(|error| error.to_string())?;
+            encoder
+                .write_all(&body)
+                .map_err(|error| error.to_string())?;
             encoder.finish().map_err(|error| error.to_string())
         }
 

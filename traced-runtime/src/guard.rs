@@ -140,9 +140,11 @@ fn bounded(
             Err(_) => return Err(Error::ShutdownTimeout(timeout)),
         },
         // No thread to spare: say so rather than block without a bound.
-        Err(_) => return Err(Error::Runtime(std::io::Error::other(
-            "cannot start a thread to shut down telemetry",
-        ))),
+        Err(_) => {
+            return Err(Error::Runtime(std::io::Error::other(
+                "cannot start a thread to shut down telemetry",
+            )))
+        }
     };
     match result {
         Ok(()) => Ok(()),

@@ -12,7 +12,9 @@ use std::fmt;
 use opentelemetry::propagation::{
     Extractor, Injector, TextMapCompositePropagator, TextMapPropagator,
 };
-use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState};
+use opentelemetry::trace::{
+    SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState,
+};
 use opentelemetry::Context;
 use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
 
@@ -92,9 +94,15 @@ impl B3Propagator {
     pub fn multiple() -> B3Propagator {
         B3Propagator {
             single: false,
-            fields: [B3_TRACE_ID, B3_SPAN_ID, B3_SAMPLED, B3_FLAGS, B3_PARENT_SPAN_ID]
-                .map(str::to_owned)
-                .to_vec(),
+            fields: [
+                B3_TRACE_ID,
+                B3_SPAN_ID,
+                B3_SAMPLED,
+                B3_FLAGS,
+                B3_PARENT_SPAN_ID,
+            ]
+            .map(str::to_owned)
+            .to_vec(),
         }
     }
 }
@@ -105,7 +113,9 @@ fn trace_id(value: &str) -> Option<TraceId> {
     if (value.len() != 16 && value.len() != 32) || !is_hex(value) {
         return None;
     }
-    TraceId::from_hex(value).ok().filter(|id| *id != TraceId::INVALID)
+    TraceId::from_hex(value)
+        .ok()
+        .filter(|id| *id != TraceId::INVALID)
 }
 
 fn span_id(value: &str) -> Option<SpanId> {
@@ -113,7 +123,9 @@ fn span_id(value: &str) -> Option<SpanId> {
     if value.len() != 16 || !is_hex(value) {
         return None;
     }
-    SpanId::from_hex(value).ok().filter(|id| *id != SpanId::INVALID)
+    SpanId::from_hex(value)
+        .ok()
+        .filter(|id| *id != SpanId::INVALID)
 }
 
 fn is_hex(value: &str) -> bool {
@@ -242,7 +254,10 @@ mod tests {
 
         let mut out = HashMap::new();
         propagator.inject_context(&Context::new().with_remote_span_context(context), &mut out);
-        assert_eq!(out.get("b3").map(String::as_str), Some(&*format!("{TRACE}-{SPAN}-1")));
+        assert_eq!(
+            out.get("b3").map(String::as_str),
+            Some(&*format!("{TRACE}-{SPAN}-1"))
+        );
         assert_eq!(out.len(), 1);
     }
 
@@ -251,7 +266,11 @@ mod tests {
         let propagator = B3Propagator::multiple();
         let context = extract(
             &propagator,
-            &[("X-B3-TraceId", TRACE), ("X-B3-SpanId", SPAN), ("X-B3-Sampled", "0")],
+            &[
+                ("X-B3-TraceId", TRACE),
+                ("X-B3-SpanId", SPAN),
+                ("X-B3-Sampled", "0"),
+            ],
         )
         .unwrap();
         assert!(!context.is_sampled());
@@ -267,10 +286,17 @@ mod tests {
         let single = B3Propagator::single();
         let context = extract(
             &single,
-            &[("X-B3-TraceId", "64fe8b2a57d3eff7"), ("X-B3-SpanId", SPAN), ("X-B3-Flags", "1")],
+            &[
+                ("X-B3-TraceId", "64fe8b2a57d3eff7"),
+                ("X-B3-SpanId", SPAN),
+                ("X-B3-Flags", "1"),
+            ],
         )
         .unwrap();
-        assert_eq!(context.trace_id().to_string(), "000000000000000064fe8b2a57d3eff7");
+        assert_eq!(
+            context.trace_id().to_string(),
+            "000000000000000064fe8b2a57d3eff7"
+        );
         assert!(context.is_sampled(), "debug means sampled");
         let multi = B3Propagator::multiple();
         let context = extract(&multi, &[("b3", &format!("{TRACE}-{SPAN}-d-{SPAN}"))]).unwrap();
@@ -297,7 +323,11 @@ mod tests {
     fn composite_follows_the_order_and_skips_taken_customs() {
         let mut custom = vec![];
         let composite = build(
-            &[PropagatorSlot::TraceContext, PropagatorSlot::B3Multi, PropagatorSlot::Custom(3)],
+            &[
+                PropagatorSlot::TraceContext,
+                PropagatorSlot::B3Multi,
+                PropagatorSlot::Custom(3),
+            ],
             &mut custom,
         );
         let fields: Vec<&str> = composite.fields().collect();

@@ -135,7 +135,9 @@ mod tests {
         assert_eq!(get("service.instance.id"), Some("fixed".into()));
         assert_eq!(get("host.name"), Some("configured".into()));
         assert_eq!(get("telemetry.sdk.language"), Some("rust".into()));
-        let name = get("service.name").expect("a default service name").to_string();
+        let name = get("service.name")
+            .expect("a default service name")
+            .to_string();
         assert!(name.starts_with("unknown_service:"), "{name}");
     }
 }

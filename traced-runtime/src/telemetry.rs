@@ -33,7 +33,9 @@ use opentelemetry_sdk::trace::{
     SimpleSpanProcessor, SpanLimits, TracerProviderBuilder,
 };
 
-use crate::config::{self, Compression, ExporterSlot, Protocol, PropagatorSlot, SamplerSpec, Settings};
+use crate::config::{
+    self, Compression, ExporterSlot, PropagatorSlot, Protocol, SamplerSpec, Settings,
+};
 use crate::console::ConsoleExporter;
 use crate::env::{self, Env};
 use crate::error::Error;
@@ -375,10 +377,7 @@ impl TelemetryBuilder {
                     builder = builder.with_span_processor(batched(exporter, runtime));
                 }
                 (ExporterSlot::Custom(index), Some(runtime)) => {
-                    let custom = self
-                        .custom_exporters
-                        .get_mut(*index)
-                        .and_then(Option::take);
+                    let custom = self.custom_exporters.get_mut(*index).and_then(Option::take);
                     if let Some(exporter) = custom {
                         builder = builder.with_span_processor(batched(exporter, runtime));
                     }
