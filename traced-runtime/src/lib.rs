@@ -90,3 +90,14 @@ pub use guard::{TelemetryGuard, DEFAULT_SHUTDOWN_TIMEOUT};
 pub use opentelemetry_sdk::trace::{Sampler, SpanLimits};
 pub use propagator::{B3Propagator, Propagator};
 pub use telemetry::{init, Telemetry, TelemetryBuilder};
+
+// propagation and HTTP (issue 5)
+#[cfg(feature = "http-client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http-client")))]
+pub mod http_client;
+#[cfg(feature = "http-server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http-server")))]
+pub mod http_server;
+#[cfg(any(feature = "http-server", feature = "http-client"))]
+mod http_span;
+pub mod propagation;
