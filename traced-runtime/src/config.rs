@@ -110,6 +110,8 @@ pub(crate) struct Settings {
     pub(crate) deployment_environment: Option<String>,
     pub(crate) resource_attributes: Vec<KeyValue>,
     pub(crate) exporters: Option<Vec<ExporterSlot>>,
+    /// Without `OTEL_TRACES_EXPORTER`, print to the console instead of sending OTLP.
+    pub(crate) console_by_default: bool,
     pub(crate) otlp: OtlpSettings,
     /// A sampler was given to the builder: `OTEL_TRACES_SAMPLER` is not consulted.
     pub(crate) sampler_set: bool,
@@ -260,7 +262,7 @@ pub(crate) fn resolve(settings: &Settings, env: &Env) -> Result<Resolved, Error>
     let resource = resolve_resource(settings, &mut r);
     let exporters = match &settings.exporters {
         Some(exporters) => exporters.clone(),
-        None => resolve_exporters(&mut r),
+        None => resolve_exporters(&mut r, settings.console_by_default),
     };
     let otlp = if exporters.contains(&ExporterSlot::Otlp) {
         Some(resolve_otlp(&settings.otlp, &mut r)?)
@@ -491,9 +493,14 @@ fn percent_decode(value: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-fn resolve_exporters(r: &mut Reader<'_>) -> Vec<ExporterSlot> {
-    let Some(value) = r.raw(OTEL_TRACES_EXPORTER, OTEL_TRACES_EXPORTER_DEFAULT) else {
-        return vec![ExporterSlot::Otlp];
+fn resolve_exporters(r: &mut Reader<'_>, console_by_default: bool) -> Vec<ExporterSlot> {
+    let (default, default_name) = if console_by_default {
+        (ExporterSlot::Console, "console")
+    } else {
+        (ExporterSlot::Otlp, OTEL_TRACES_EXPORTER_DEFAULT)
+    };
+    let Some(value) = r.raw(OTEL_TRACES_EXPORTER, default_name) else {
+        return vec![default];
     };
     let value = value.to_owned();
     let mut exporters = Vec::new();
@@ -520,9 +527,9 @@ fn resolve_exporters(r: &mut Reader<'_>) -> Vec<ExporterSlot> {
     }
     if exporters.is_empty() {
         r.warnings.push(format!(
-            "{OTEL_TRACES_EXPORTER}={value:?} names no supported exporter; using the default ({OTEL_TRACES_EXPORTER_DEFAULT})"
+            "{OTEL_TRACES_EXPORTER}={value:?} names no supported exporter; using the default ({default_name})"
         ));
-        exporters.push(ExporterSlot::Otlp);
+        exporters.push(default);
     }
     exporters
 }

@@ -128,6 +128,7 @@ fn bounded(
     operation: &'static str,
     run: impl FnOnce() -> Result<(), OTelSdkError> + Send + 'static,
 ) -> Result<(), Error> {
+    let started = std::time::Instant::now();
     let (sender, receiver) = mpsc::sync_channel(1);
     let spawned = thread::Builder::new()
         .name(format!("traced-{operation}"))
@@ -148,7 +149,10 @@ fn bounded(
     };
     match result {
         Ok(()) => Ok(()),
+        // The provider wraps its processors' timeouts in an `InternalFailure`: an error that
+        // came when the bound was reached is that bound's.
         Err(OTelSdkError::Timeout(_)) => Err(Error::ShutdownTimeout(timeout)),
+        Err(_) if started.elapsed() >= timeout => Err(Error::ShutdownTimeout(timeout)),
         Err(source) => Err(Error::Sdk { operation, source }),
     }
 }

@@ -137,6 +137,14 @@ impl TelemetryBuilder {
         self
     }
 
+    /// Without `OTEL_TRACES_EXPORTER` (and without [`exporter`](Self::exporter)), print traces
+    /// on the console instead of sending them to a collector: for examples and tools, which
+    /// then ship to a collector with `OTEL_TRACES_EXPORTER=otlp`.
+    pub fn console_by_default(mut self) -> Self {
+        self.settings.console_by_default = true;
+        self
+    }
+
     /// The collector's base URL (`http://collector:4318`); for HTTP `/v1/traces` is appended,
     /// as for `OTEL_EXPORTER_OTLP_ENDPOINT`, which it beats.
     pub fn otlp_endpoint(mut self, endpoint: impl Into<String>) -> Self {

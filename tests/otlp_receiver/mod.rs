@@ -1,0 +1,388 @@
+//! A real OTLP receiver on 127.0.0.1 for the tests: gRPC (tonic, with `opentelemetry-proto`'s
+//! generated `TraceServiceServer`) and HTTP `/v1/traces` (hyper) accepting protobuf and JSON,
+//! gzip or not. Each test starts its own on free ports; dropping it stops it.
+//!
+//! It runs on a tokio runtime of its own thread, so it serves sync tests and tests of either
+//! tokio flavour alike, and can be dropped anywhere.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::io::Read as _;
+use std::net::SocketAddr;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::{Request, Response, StatusCode};
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+    TraceService, TraceServiceServer,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use opentelemetry_proto::tonic::common::v1::any_value::Value;
+use opentelemetry_proto::tonic::common::v1::{InstrumentationScope, KeyValue};
+use opentelemetry_proto::tonic::trace::v1::Span;
+use prost::Message as _;
+use tokio::sync::oneshot;
+
+/// One export request as received.
+#[derive(Clone, Debug)]
+pub struct Received {
+    /// `grpc`, `http/protobuf` or `http/json`.
+    pub transport: &'static str,
+    /// Request headers (gRPC metadata), names lower-case.
+    pub headers: HashMap<String, String>,
+    /// Whether the body was gzip-compressed.
+    pub gzip: bool,
+    pub request: ExportTraceServiceRequest,
+}
+
+/// A received span with where it came from.
+#[derive(Clone, Debug)]
+pub struct ReceivedSpan {
+    pub transport: &'static str,
+    pub resource: Vec<KeyValue>,
+    pub scope: InstrumentationScope,
+    pub span: Span,
+}
+
+impl ReceivedSpan {
+    pub fn name(&self) -> &str {
+        &self.span.name
+    }
+    pub fn attribute(&self, key: &str) -> Option<&Value> {
+        attribute(&self.span.attributes, key)
+    }
+    pub fn resource_attribute(&self, key: &str) -> Option<&Value> {
+        attribute(&self.resource, key)
+    }
+}
+
+/// The value of attribute `key`.
+pub fn attribute<'a>(attributes: &'a [KeyValue], key: &str) -> Option<&'a Value> {
+    attributes
+        .iter()
+        .find(|kv| kv.key == key)
+        .and_then(|kv| kv.value.as_ref())
+        .and_then(|value| value.value.as_ref())
+}
+
+/// A string attribute value.
+pub fn string(value: Option<&Value>) -> Option<&str> {
+    match value {
+        Some(Value::StringValue(s)) => Some(s),
+        _ => None,
+    }
+}
+
+#[derive(Default)]
+struct Shared {
+    received: Mutex<Vec<Received>>,
+    changed: Condvar,
+}
+
+impl Shared {
+    fn push(&self, received: Received) {
+        self.received
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(received);
+        self.changed.notify_all();
+    }
+}
+
+pub struct Receiver {
+    grpc: SocketAddr,
+    http: SocketAddr,
+    shared: Arc<Shared>,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Receiver {
+    /// Starts the gRPC and the HTTP receiver on free ports of 127.0.0.1.
+    pub fn start() -> Receiver {
+        let shared = Arc::new(Shared::default());
+        let (addrs_tx, addrs_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let state = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("otlp-receiver".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("the receiver's runtime");
+                runtime.block_on(serve(state, addrs_tx, stop_rx));
+                runtime.shutdown_background();
+            })
+            .expect("the receiver's thread");
+        let (grpc, http) = addrs_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the receiver started");
+        Receiver {
+            grpc,
+            http,
+            shared,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }
+    }
+
+    /// The gRPC endpoint, `http://127.0.0.1:PORT`.
+    pub fn grpc_endpoint(&self) -> String {
+        format!("http://{}", self.grpc)
+    }
+
+    /// The HTTP base endpoint, `http://127.0.0.1:PORT` (spans go to `/v1/traces` under it).
+    pub fn http_endpoint(&self) -> String {
+        format!("http://{}", self.http)
+    }
+
+    /// Every request received so far.
+    pub fn requests(&self) -> Vec<Received> {
+        self.shared
+            .received
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Every span received so far, in arrival order.
+    pub fn spans(&self) -> Vec<ReceivedSpan> {
+        let mut spans = Vec::new();
+        for received in self.requests() {
+            for resource_spans in received.request.resource_spans {
+                let resource = resource_spans
+                    .resource
+                    .map(|resource| resource.attributes)
+                    .unwrap_or_default();
+                for scope_spans in resource_spans.scope_spans {
+                    let scope = scope_spans.scope.unwrap_or_default();
+                    for span in scope_spans.spans {
+                        spans.push(ReceivedSpan {
+                            transport: received.transport,
+                            resource: resource.clone(),
+                            scope: scope.clone(),
+                            span,
+                        });
+                    }
+                }
+            }
+        }
+        spans
+    }
+
+    /// Waits (at most `timeout`) until at least `count` spans arrived; returns them all.
+    pub fn wait_for_spans(&self, count: usize, timeout: Duration) -> Vec<ReceivedSpan> {
+        let deadline = Instant::now() + timeout;
+        let mut received = self
+            .shared
+            .received
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        loop {
+            let have: usize = received
+                .iter()
+                .flat_map(|r| &r.request.resource_spans)
+                .flat_map(|r| &r.scope_spans)
+                .map(|s| s.spans.len())
+                .sum();
+            let now = Instant::now();
+            if have >= count || now >= deadline {
+                break;
+            }
+            received = self
+                .shared
+                .changed
+                .wait_timeout(received, deadline - now)
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0;
+        }
+        drop(received);
+        self.spans()
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+async fn serve(
+    shared: Arc<Shared>,
+    addrs: std::sync::mpsc::Sender<(SocketAddr, SocketAddr)>,
+    stop: oneshot::Receiver<()>,
+) {
+    let grpc_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port for gRPC");
+    let http_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port for HTTP");
+    let _ = addrs.send((
+        grpc_listener.local_addr().unwrap(),
+        http_listener.local_addr().unwrap(),
+    ));
+
+    let (stop_grpc_tx, stop_grpc) = oneshot::channel::<()>();
+    let grpc = tonic::transport::Server::builder()
+        .add_service(
+            TraceServiceServer::new(Grpc(Arc::clone(&shared)))
+                .accept_compressed(tonic::codec::CompressionEncoding::Gzip),
+        )
+        .serve_with_incoming_shutdown(
+            tonic::transport::server::TcpIncoming::from(grpc_listener),
+            async {
+                let _ = stop_grpc.await;
+            },
+        );
+    let grpc = tokio::spawn(grpc);
+
+    let http = tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = http_listener.accept().await else {
+                continue;
+            };
+            let shared = Arc::clone(&shared);
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |request| {
+                    let shared = Arc::clone(&shared);
+                    async move { Ok::<_, Infallible>(handle_http(request, &shared).await) }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+
+    let _ = stop.await;
+    let _ = stop_grpc_tx.send(());
+    http.abort();
+    let _ = tokio::time::timeout(Duration::from_secs(2), grpc).await;
+}
+
+struct Grpc(Arc<Shared>);
+
+#[tonic::async_trait]
+impl TraceService for Grpc {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportTraceServiceRequest>,
+    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        let headers = request
+            .metadata()
+            .clone()
+            .into_headers()
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    value.to_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect::<HashMap<_, _>>();
+        let gzip = headers.get("grpc-encoding").map(String::as_str) == Some("gzip");
+        self.0.push(Received {
+            transport: "grpc",
+            headers,
+            gzip,
+            request: request.into_inner(),
+        });
+        Ok(tonic::Response::new(ExportTraceServiceResponse {
+            partial_success: None,
+        }))
+    }
+}
+
+async fn handle_http(request: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>> {
+    let respond = |status: StatusCode, body: &'static str| {
+        Response::builder()
+            .status(status)
+            .body(Full::new(Bytes::from_static(body.as_bytes())))
+            .unwrap()
+    };
+    if request.uri().path() != "/v1/traces" || request.method() != hyper::Method::POST {
+        return respond(StatusCode::NOT_FOUND, "not /v1/traces");
+    }
+    let headers: HashMap<String, String> = request
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                value.to_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let Ok(body) = request.into_body().collect().await else {
+        return respond(StatusCode::BAD_REQUEST, "unreadable body");
+    };
+    let mut body = body.to_bytes().to_vec();
+    let gzip = headers.get("content-encoding").map(String::as_str) == Some("gzip");
+    if gzip {
+        let mut plain = Vec::new();
+        if flate2::read::GzDecoder::new(&body[..])
+            .read_to_end(&mut plain)
+            .is_err()
+        {
+            return respond(StatusCode::BAD_REQUEST, "bad gzip");
+        }
+        body = plain;
+    }
+    let content_type = headers.get("content-type").cloned().unwrap_or_default();
+    let (transport, request) = match content_type.as_str() {
+        "application/x-protobuf" => (
+            "http/protobuf",
+            ExportTraceServiceRequest::decode(&body[..]).ok(),
+        ),
+        "application/json" => ("http/json", serde_json::from_slice(&body).ok()),
+        _ => return respond(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported media type"),
+    };
+    let Some(request) = request else {
+        return respond(StatusCode::BAD_REQUEST, "undecodable body");
+    };
+    shared.push(Received {
+        transport,
+        headers,
+        gzip,
+        request,
+    });
+    let body = if transport == "http/json" {
+        Bytes::from_static(b"{}")
+    } else {
+        Bytes::from(ExportTraceServiceResponse::default().encode_to_vec())
+    };
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", content_type)
+        .body(Full::new(body))
+        .unwrap()
+}
+
+/// An endpoint where nothing listens: connections are refused at once.
+pub fn refused_endpoint() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    format!("http://{addr}")
+}
+
+/// An endpoint that accepts TCP connections (the kernel does, in the backlog) but never
+/// answers: an export to it hangs until its timeout. Keep the listener alive while used.
+pub fn black_hole() -> (std::net::TcpListener, String) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    (listener, format!("http://{addr}"))
+}
