@@ -88,11 +88,10 @@ fn parse(line: &str) -> Line {
     static LINE: OnceLock<Regex> = OnceLock::new();
     static IDS: OnceLock<Regex> = OnceLock::new();
     let line_re = LINE.get_or_init(|| {
-        Regex::new(r"^\[\S+ (?:INFO|WARN) +logs_log\] (?P<rest>.+)$").unwrap()
+        Regex::new(r"^\[(?:\S+ )?(?:INFO|WARN) +logs_log\] (?P<rest>.+)$").unwrap()
     });
-    let ids_re = IDS.get_or_init(|| {
-        Regex::new(r" trace_id=([0-9a-f]{32}) span_id=([0-9a-f]{16})$").unwrap()
-    });
+    let ids_re = IDS
+        .get_or_init(|| Regex::new(r" trace_id=([0-9a-f]{32}) span_id=([0-9a-f]{16})$").unwrap());
     let found = line_re
         .captures(line)
         .unwrap_or_else(|| panic!("not an env_logger line: {line:?}"));
@@ -173,7 +172,9 @@ fn key_values_carry_the_ids_of_the_current_span() {
     assert_well_formed(&checkout.0, &checkout.1);
 
     // The record's own key-values come first, then the ids.
-    let raw = outputs().key_values.lines_with(&format!("{test}: charging"));
+    let raw = outputs()
+        .key_values
+        .lines_with(&format!("{test}: charging"));
     assert!(
         raw[0].ends_with(&format!(
             "{test}: charging test={test} amount=12 trace_id={} span_id={}",
@@ -191,7 +192,9 @@ fn in_message_mode_appends_the_ids_to_the_message() {
     let ((), spans) = capture(|| checkout(test));
     let charge = hex_ids(span(&spans, "charge"));
 
-    let raw = outputs().in_message.lines_with(&format!("{test}: charging"));
+    let raw = outputs()
+        .in_message
+        .lines_with(&format!("{test}: charging"));
     assert_eq!(raw.len(), 1, "{raw:#?}");
     assert!(
         raw[0].ends_with(&format!(
