@@ -179,14 +179,22 @@ fn dead(protocol: Protocol, endpoint: String) -> Result<(), Error> {
     result
 }
 
+/// Nothing listens: exports fail at once, and `shutdown()` says spans were lost.
 #[test]
 fn refused_collector_grpc_shuts_down_within_the_bound() {
-    let _ = dead(Protocol::Grpc, refused_endpoint());
+    let result = dead(Protocol::Grpc, refused_endpoint());
+    assert!(matches!(result, Err(Error::Export { .. })), "{result:?}");
 }
 
 #[test]
 fn refused_collector_http_shuts_down_within_the_bound() {
-    let _ = dead(Protocol::HttpProtobuf, refused_endpoint());
+    let result = dead(Protocol::HttpProtobuf, refused_endpoint());
+    assert!(matches!(result, Err(Error::Export { .. })), "{result:?}");
+    let message = result.unwrap_err().to_string();
+    assert!(
+        message.contains("/v1/traces"),
+        "names the endpoint: {message}"
+    );
 }
 
 /// A collector that accepts connections and never answers: the export would wait for the

@@ -108,6 +108,57 @@ pub(crate) struct Exporting {
     runtime: Option<Handle>,
     export_timeout: Duration,
     value_length_limit: Option<usize>,
+    health: Arc<ExportHealth>,
+}
+
+/// Whether exports fail. The SDK only logs export errors through its internal log (silent
+/// unless enabled), so a dead collector would lose every span without a word: the first
+/// failure of a run of failures is printed on stderr, and the guard's `shutdown()` returns
+/// the last one if no export succeeded since.
+#[derive(Debug, Default)]
+pub(crate) struct ExportHealth {
+    last_error: std::sync::Mutex<Option<String>>,
+    reported: std::sync::atomic::AtomicBool,
+}
+
+impl ExportHealth {
+    fn record(&self, result: &OTelSdkResult) {
+        use std::sync::atomic::Ordering;
+        let mut last = self
+            .last_error
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match result {
+            Ok(()) => {
+                *last = None;
+                self.reported.store(false, Ordering::Relaxed);
+            }
+            Err(error) => {
+                let message = match error {
+                    OTelSdkError::Timeout(timeout) => {
+                        format!("the export did not finish within {timeout:?}")
+                    }
+                    OTelSdkError::InternalFailure(message) => message.clone(),
+                    other => other.to_string(),
+                };
+                if !self.reported.swap(true, Ordering::Relaxed) {
+                    eprintln!(
+                        "traced: {message} (spans are being dropped; further failures are not \
+                         printed until an export succeeds)"
+                    );
+                }
+                *last = Some(message);
+            }
+        }
+    }
+
+    /// The error of the last export, if it failed.
+    pub(crate) fn last_error(&self) -> Option<String> {
+        self.last_error
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
 }
 
 impl Exporting {
@@ -122,7 +173,12 @@ impl Exporting {
             runtime,
             export_timeout,
             value_length_limit,
+            health: Arc::default(),
         }
+    }
+
+    pub(crate) fn health(&self) -> Arc<ExportHealth> {
+        Arc::clone(&self.health)
     }
 }
 
@@ -132,14 +188,24 @@ impl SpanExporter for Exporting {
             truncate_values(&mut batch, limit);
         }
         let inner = Arc::clone(&self.inner);
-        let export = async move { inner.dyn_export(batch).await };
+        let health = Arc::clone(&self.health);
+        let export = async move {
+            let result = inner.dyn_export(batch).await;
+            health.record(&result);
+            result
+        };
         match &self.runtime {
             Some(runtime) => {
                 let timeout = self.export_timeout;
+                let health = Arc::clone(&self.health);
                 let task = runtime.spawn(async move {
                     match tokio::time::timeout(timeout, export).await {
                         Ok(result) => result,
-                        Err(_) => Err(OTelSdkError::Timeout(timeout)),
+                        Err(_) => {
+                            let result = Err(OTelSdkError::Timeout(timeout));
+                            health.record(&result);
+                            result
+                        }
                     }
                 });
                 Either::Left(async move {

@@ -1,7 +1,7 @@
 //! The guard `install()` returns: keeps telemetry running, and flushes and shuts it down
 //! within a bound when dropped.
 
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::Duration;
 
@@ -9,6 +9,7 @@ use opentelemetry_sdk::error::OTelSdkError;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 
 use crate::error::Error;
+use crate::exporter::ExportHealth;
 use crate::runtime::ExportRuntime;
 
 /// How long shutting down may take unless `shutdown_timeout` says otherwise.
@@ -35,6 +36,8 @@ struct Installed {
     timeout: Duration,
     /// Which installation this is, to uninstall only our own.
     id: u64,
+    /// The health of each exporter.
+    health: Vec<Arc<ExportHealth>>,
 }
 
 impl TelemetryGuard {
@@ -43,6 +46,7 @@ impl TelemetryGuard {
         runtime: Option<ExportRuntime>,
         timeout: Duration,
         id: u64,
+        health: Vec<Arc<ExportHealth>>,
     ) -> TelemetryGuard {
         TelemetryGuard {
             installed: Some(Installed {
@@ -50,6 +54,7 @@ impl TelemetryGuard {
                 runtime,
                 timeout,
                 id,
+                health,
             }),
         }
     }
@@ -75,7 +80,8 @@ impl TelemetryGuard {
             return Ok(());
         };
         let provider = installed.provider.clone();
-        bounded(installed.timeout, "flush", move || provider.force_flush())
+        bounded(installed.timeout, "flush", move || provider.force_flush())?;
+        installed.export_error()
     }
 
     /// Exports the spans still queued and shuts down, waiting at most the shutdown timeout;
@@ -95,6 +101,7 @@ impl Installed {
             runtime,
             timeout,
             id,
+            health,
         } = self;
         let result = {
             let provider = provider.clone();
@@ -106,7 +113,19 @@ impl Installed {
         // Stops the export runtime: an export still waiting on a dead collector is cancelled,
         // which lets the processor's thread finish.
         drop(runtime);
-        result
+        result?;
+        // The SDK's shutdown succeeds even when its last export failed: say so.
+        match health.iter().find_map(|health| health.last_error()) {
+            Some(reason) => Err(Error::Export { reason }),
+            None => Ok(()),
+        }
+    }
+
+    fn export_error(&self) -> Result<(), Error> {
+        match self.health.iter().find_map(|health| health.last_error()) {
+            Some(reason) => Err(Error::Export { reason }),
+            None => Ok(()),
+        }
     }
 }
 

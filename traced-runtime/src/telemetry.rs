@@ -341,13 +341,15 @@ impl TelemetryBuilder {
         };
         let limit = config.attribute_value_length_limit;
         let batch = config.batch;
-        let batched = |exporter: Box<dyn DynExporter>, runtime: &ExportRuntime| {
+        let mut health = Vec::new();
+        let mut batched = |exporter: Box<dyn DynExporter>, runtime: &ExportRuntime| {
             let exporter = Exporting::new(
                 exporter,
                 Some(runtime.handle().clone()),
                 batch.export_timeout,
                 limit,
             );
+            health.push(exporter.health());
             BatchSpanProcessor::builder(exporter)
                 .with_batch_config(
                     BatchConfigBuilder::default()
@@ -420,6 +422,7 @@ impl TelemetryBuilder {
             runtime,
             config.shutdown_timeout.unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT),
             id,
+            health,
         ))
     }
 }
