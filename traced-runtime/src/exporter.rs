@@ -348,11 +348,12 @@ mod otlp {
         timeout: Duration,
     }
 
+    // Boxed: the two clients differ much in size, and one exporter exists per pipeline.
     enum Transport {
         #[cfg(feature = "otlp-grpc")]
-        Grpc(grpc_transport::Grpc),
+        Grpc(Box<grpc_transport::Grpc>),
         #[cfg(feature = "otlp-http")]
-        Http(http_transport::Http),
+        Http(Box<http_transport::Http>),
     }
 
     impl fmt::Debug for OtlpExporter {
@@ -378,7 +379,7 @@ mod otlp {
         #[cfg(feature = "otlp-grpc")]
         pub(super) fn grpc(config: &OtlpConfig, runtime: &Handle) -> Result<Self, Error> {
             Ok(OtlpExporter {
-                transport: Transport::Grpc(grpc_transport::Grpc::new(config, runtime)?),
+                transport: Transport::Grpc(Box::new(grpc_transport::Grpc::new(config, runtime)?)),
                 resource: ResourceAttributesWithSchema::default(),
                 endpoint: config.endpoint.clone(),
                 timeout: config.timeout,
@@ -388,7 +389,7 @@ mod otlp {
         #[cfg(feature = "otlp-http")]
         pub(super) fn http(config: &OtlpConfig, runtime: &Handle) -> Result<Self, Error> {
             Ok(OtlpExporter {
-                transport: Transport::Http(http_transport::Http::new(config, runtime)?),
+                transport: Transport::Http(Box::new(http_transport::Http::new(config, runtime)?)),
                 resource: ResourceAttributesWithSchema::default(),
                 endpoint: config.endpoint.clone(),
                 timeout: config.timeout,
