@@ -978,6 +978,9 @@ mod tests {
 
     use super::*;
 
+    /// Variables of a table row.
+    type Vars = &'static [(&'static str, &'static str)];
+
     fn env(vars: &[(&str, &str)]) -> Env {
         Env::from_vars(vars.iter().copied())
     }
@@ -1104,7 +1107,13 @@ mod tests {
     #[test]
     fn service_name_precedence() {
         // (OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME, builder) -> service.name
-        let table: [(Option<&str>, Option<&str>, Option<&str>, Option<&str>); 5] = [
+        type Row = (
+            Option<&'static str>,
+            Option<&'static str>,
+            Option<&'static str>,
+            Option<&'static str>,
+        );
+        let table: [Row; 5] = [
             (None, None, None, None),
             (
                 Some("service.name=from-attributes"),
@@ -1468,7 +1477,13 @@ mod tests {
     #[test]
     fn limits() {
         let d = Limits::default();
-        let table: &[(&[(&str, &str)], Limits, Option<usize>, bool)] = &[
+        type Row = (
+            &'static [(&'static str, &'static str)],
+            Limits,
+            Option<usize>,
+            bool,
+        );
+        let table: &[Row] = &[
             (
                 &[(OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT, "10")],
                 Limits {
@@ -1685,7 +1700,7 @@ mod tests {
         const P: &str = OTEL_EXPORTER_OTLP_PROTOCOL;
         const I: &str = OTEL_EXPORTER_OTLP_INSECURE;
         const TI: &str = OTEL_EXPORTER_OTLP_TRACES_INSECURE;
-        let table: &[(&[(&str, &str)], &str, bool)] = &[
+        let table: &[(Vars, &str, bool)] = &[
             // HTTP: `/v1/traces` appended to the generic endpoint, whatever its path.
             (
                 &[(G, "http://collector:4318")],
@@ -1864,7 +1879,7 @@ mod tests {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect()
         };
-        let table: &[(&[(&str, &str)], &[(&str, &str)], bool)] = &[
+        let table: &[(Vars, Vars, bool)] = &[
             (&[(G, "api-key=secret")], &[("api-key", "secret")], false),
             (
                 &[(G, "a=1, b = x%20y ,c=p%3Dq")],
@@ -1924,7 +1939,7 @@ mod tests {
     #[test]
     fn otlp_timeout_compression_and_certificates() {
         let ms = Duration::from_millis;
-        let table: &[(&[(&str, &str)], Duration, Compression, bool)] = &[
+        let table: &[(Vars, Duration, Compression, bool)] = &[
             (
                 &[(OTEL_EXPORTER_OTLP_TIMEOUT, "2500")],
                 ms(2500),

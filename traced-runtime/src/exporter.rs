@@ -336,7 +336,9 @@ mod otlp {
     use opentelemetry_sdk::Resource;
     use tokio::runtime::Handle;
 
-    use crate::config::{Compression, OtlpConfig};
+    #[cfg(any(feature = "gzip", feature = "otlp-http"))]
+    use crate::config::Compression;
+    use crate::config::OtlpConfig;
     use crate::error::Error;
 
     const USER_AGENT: &str = concat!("OTel-OTLP-Exporter-Rust/traced-", env!("CARGO_PKG_VERSION"));
@@ -505,11 +507,13 @@ mod otlp {
                     let _runtime = runtime.enter();
                     endpoint.connect_lazy()
                 };
-                let mut client = TraceServiceClient::new(channel);
+                let client = TraceServiceClient::new(channel);
                 #[cfg(feature = "gzip")]
-                if config.compression == Compression::Gzip {
-                    client = client.send_compressed(tonic::codec::CompressionEncoding::Gzip);
-                }
+                let client = if config.compression == Compression::Gzip {
+                    client.send_compressed(tonic::codec::CompressionEncoding::Gzip)
+                } else {
+                    client
+                };
                 let mut metadata = MetadataMap::new();
                 for (name, value) in &config.headers {
                     let header = || Error::InvalidHeader {
