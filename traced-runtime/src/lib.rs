@@ -71,6 +71,9 @@ pub use log_bridge::TraceIdsLogger;
 pub use log_ids::{log_ids, LogIds, SPAN_ID_FIELD, TRACE_ID_FIELD};
 #[cfg(feature = "tracing")]
 pub use tracing_layer::{with_trace_ids, TraceIdsFormat};
+#[cfg(feature = "otlp-logs")]
+#[cfg_attr(docsrs, doc(cfg(feature = "otlp-logs")))]
+pub mod otlp_logs;
 
 #[doc(hidden)]
 #[path = "private.rs"]
