@@ -5,6 +5,7 @@ mod http_support;
 
 use std::borrow::Cow;
 use std::convert::Infallible;
+use std::future::Future as _;
 
 use axum::extract::Path;
 use axum::http::StatusCode;
@@ -58,6 +59,18 @@ fn app() -> Router {
             }),
         )
         .route("/any", any(|| async { "any" }))
+        .route(
+            "/inject",
+            get(|| async {
+                // What a client inside the handler would send downstream.
+                let mut headers = http::HeaderMap::new();
+                traced_runtime::propagation::inject(&mut headers);
+                headers
+                    .get("traceparent")
+                    .map(|value| value.to_str().unwrap().to_owned())
+                    .unwrap_or_default()
+            }),
+        )
         .layer(HttpServerLayer::new())
 }
 
@@ -371,4 +384,110 @@ async fn a_response_dropped_before_it_is_sent_ends_the_span_as_cancelled() {
 
     let spans = spans(&exporter, 1).await;
     assert_eq!(attr_str(&spans[0], "traced.cancelled").unwrap(), "true");
+}
+
+#[tokio::test]
+async fn an_unsampled_callers_decision_is_kept_and_passed_on() {
+    let exporter = install();
+    let server = Server::start(app()).await;
+    let downstream = plain_client()
+        .get(server.url("/inject"))
+        .header(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00",
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // Same trace, a new span id, still unsampled.
+    assert!(
+        downstream.starts_with(&format!("00-{TRACE_ID}-")),
+        "{downstream}"
+    );
+    assert!(downstream.ends_with("-00"), "{downstream}");
+    assert!(!downstream.contains(PARENT_ID));
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert!(exporter.get_finished_spans().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn b3_headers_continue_the_trace_when_the_propagator_says_so() {
+    let exporter = install();
+    traced_runtime::opentelemetry::global::set_text_map_propagator(
+        traced_runtime::B3Propagator::single(),
+    );
+    let server = Server::start(app()).await;
+    plain_client()
+        .get(server.url("/users/3"))
+        .header("b3", format!("{TRACE_ID}-{PARENT_ID}-1"))
+        .send()
+        .await
+        .unwrap();
+
+    let spans = spans(&exporter, 2).await;
+    let span = find(&spans, "GET /users/{id}");
+    assert_eq!(span.span_context.trace_id().to_string(), TRACE_ID);
+    assert_eq!(span.parent_span_id.to_string(), PARENT_ID);
+}
+
+/// A body that sends one frame after `delay`.
+struct SlowBody {
+    sleep: std::pin::Pin<Box<tokio::time::Sleep>>,
+    sent: bool,
+}
+
+impl http_body::Body for SlowBody {
+    type Data = bytes::Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, Infallible>>> {
+        if self.sent {
+            return std::task::Poll::Ready(None);
+        }
+        std::task::ready!(self.sleep.as_mut().poll(cx));
+        self.sent = true;
+        std::task::Poll::Ready(Some(Ok(http_body::Frame::data(bytes::Bytes::from_static(
+            b"slow",
+        )))))
+    }
+}
+
+#[tokio::test]
+async fn the_span_ends_when_the_response_body_is_complete() {
+    use http_body_util::BodyExt as _;
+
+    let exporter = install();
+    let service = tower::service_fn(|_: http::Request<String>| async move {
+        let body = SlowBody {
+            sleep: Box::pin(tokio::time::sleep(std::time::Duration::from_millis(60))),
+            sent: false,
+        };
+        Ok::<_, Infallible>(http::Response::new(body))
+    });
+    let service = tower::Layer::layer(&HttpServerLayer::new(), service);
+    let response = service
+        .oneshot(http::Request::get("/stream").body(String::new()).unwrap())
+        .await
+        .unwrap();
+    // The handler has answered; the body is still streaming.
+    assert!(exporter.get_finished_spans().unwrap().is_empty());
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(&body[..], b"slow");
+
+    let spans = spans(&exporter, 1).await;
+    let duration = spans[0]
+        .end_time
+        .duration_since(spans[0].start_time)
+        .unwrap();
+    assert!(
+        duration >= std::time::Duration::from_millis(60),
+        "{duration:?}"
+    );
+    assert_eq!(attr_str(&spans[0], "traced.cancelled"), None);
 }
