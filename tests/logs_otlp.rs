@@ -476,3 +476,45 @@ fn end_to_end_grpc() {
     let endpoint = RECEIVER.with(|r| format!("http://{}", r.grpc));
     end_to_end("grpc", endpoint, "grpc");
 }
+
+#[test]
+fn the_logs_endpoint_variable_beats_the_generic_one() {
+    let (test, logs_endpoint) = (
+        "e2e_logs_endpoint",
+        RECEIVER.with(|r| format!("http://{}/v1/logs", r.http)),
+    );
+    // Nothing listens on the generic endpoint: only the logs one can receive.
+    let logs = otlp_logs::install_with_env(Env::from_vars([
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9"),
+        ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", logs_endpoint.as_str()),
+    ]))
+    .unwrap();
+    let subscriber = tracing_subscriber::registry().with(logs.tracing_layer());
+    tracing::subscriber::with_default(subscriber, || tracing::info!("{test}: sent"));
+    logs.shutdown().unwrap();
+    RECEIVER.with(|receiver| assert_eq!(receiver.wait_for(test, 1).len(), 1));
+}
+
+#[test]
+fn logs_exporter_none_sends_nothing() {
+    let test = "e2e_none";
+    let endpoint = RECEIVER.with(|r| format!("http://{}", r.http));
+    let logs = otlp_logs::install_with_env(Env::from_vars([
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+        ("OTEL_LOGS_EXPORTER", "none"),
+    ]))
+    .unwrap();
+    let subscriber = tracing_subscriber::registry().with(logs.tracing_layer());
+    tracing::subscriber::with_default(subscriber, || tracing::info!("{test}: dropped"));
+    logs.shutdown().unwrap();
+    RECEIVER.with(|receiver| {
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(receiver
+            .received
+            .records()
+            .iter()
+            .all(|received| !body(&received.record).starts_with(test)));
+    });
+}

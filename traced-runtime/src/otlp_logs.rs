@@ -82,24 +82,27 @@ pub fn install_with_env(env: Env) -> Result<LogsGuard, Error> {
         eprintln!("traced: {warning}");
     }
     let generic = env_value(&env, OTEL_EXPORTER_OTLP_ENDPOINT);
-    build(&config, &env, generic.as_deref())
+    build(&config, &env, generic.as_deref(), None)
 }
 
 /// Builds the logs pipeline that `config` (the tracing setup's resolved configuration)
 /// describes: the same resource and OTLP settings, the logs endpoint chosen by
 /// [`logs_endpoint`]. `generic_endpoint` is the builder's `otlp_endpoint`, else the
-/// environment's `OTEL_EXPORTER_OTLP_ENDPOINT`.
+/// environment's `OTEL_EXPORTER_OTLP_ENDPOINT`. Exports run on `runtime`, the tracing setup's
+/// export runtime, when given; else on one of the guard's own.
 ///
 /// This is the hook for `Telemetry::install`, which can keep the returned guard beside its own.
+/// Without an OTLP exporter for spans (console, none) there is none for logs either.
 pub(crate) fn build(
     config: &Config,
     env: &Env,
     generic_endpoint: Option<&str>,
+    runtime: Option<&Handle>,
 ) -> Result<LogsGuard, Error> {
     let resource = crate::resource::build(&config.resource);
     let mut builder = SdkLoggerProvider::builder().with_resource(resource);
-    let exporter_off = env_value(env, OTEL_LOGS_EXPORTER).is_some_and(|v| v.trim() == "none");
-    let mut runtime = None;
+    let exporter_off = env_value(env, OTEL_LOGS_EXPORTER).is_some_and(|v| v == "none");
+    let mut own_runtime = None;
     if let (Some(otlp), false, false) = (&config.otlp, exporter_off, config.disabled) {
         let logs_otlp = OtlpConfig {
             endpoint: logs_endpoint(
@@ -109,14 +112,16 @@ pub(crate) fn build(
             ),
             ..otlp.clone()
         };
-        let export_runtime = ExportRuntime::start()?;
-        let exporter = OtlpLogExporter::new(&logs_otlp, export_runtime.handle())?;
+        let handle = match runtime {
+            Some(handle) => handle.clone(),
+            None => own_runtime.insert(ExportRuntime::start()?).handle().clone(),
+        };
+        let exporter = OtlpLogExporter::new(&logs_otlp, &handle)?;
         builder = builder.with_log_processor(BatchLogProcessor::builder(exporter).build());
-        runtime = Some(export_runtime);
     }
     Ok(LogsGuard {
         provider: builder.build(),
-        runtime,
+        runtime: own_runtime,
         timeout: config
             .shutdown_timeout
             .unwrap_or(crate::DEFAULT_SHUTDOWN_TIMEOUT),
