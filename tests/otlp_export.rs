@@ -242,3 +242,36 @@ fn the_global_propagator_and_the_opentelemetry_api_use_the_pipeline() {
     assert_eq!(names(&spans), ["from-the-api"]);
     assert_eq!(spans[0].scope.name, "api");
 }
+
+/// A collector that is briefly unavailable (restarting, overloaded) loses no span: the
+/// retryable failures of the specification are retried with backoff.
+fn transient_failures_are_retried(protocol: Protocol) {
+    let receiver = Receiver::start();
+    receiver.fail_next(2);
+    let endpoint = match protocol {
+        Protocol::Grpc => receiver.grpc_endpoint(),
+        _ => receiver.http_endpoint(),
+    };
+    let telemetry = Telemetry::builder()
+        .env(Env::default())
+        .otlp_protocol(protocol)
+        .otlp_endpoint(endpoint)
+        .install()
+        .unwrap();
+    validate(1);
+    // Exported (and retried) now, not at shutdown, when retries stop.
+    telemetry.force_flush().expect("delivered after retries");
+    assert_eq!(receiver.refused(), 2);
+    assert_eq!(names(&receiver.spans()).len(), 1);
+    telemetry.shutdown().unwrap();
+}
+
+#[test]
+fn grpc_unavailable_is_retried() {
+    transient_failures_are_retried(Protocol::Grpc);
+}
+
+#[test]
+fn http_503_is_retried() {
+    transient_failures_are_retried(Protocol::HttpProtobuf);
+}

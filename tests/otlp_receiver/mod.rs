@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::io::Read as _;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -83,9 +84,25 @@ pub fn string(value: Option<&Value>) -> Option<&str> {
 struct Shared {
     received: Mutex<Vec<Received>>,
     changed: Condvar,
+    /// How many of the next requests to refuse as temporarily unavailable.
+    fail: AtomicUsize,
+    /// How many requests were refused so.
+    failed: AtomicUsize,
 }
 
 impl Shared {
+    /// Whether to refuse this request (gRPC UNAVAILABLE, HTTP 503).
+    fn refuse(&self) -> bool {
+        let refuse = self
+            .fail
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+            .is_ok();
+        if refuse {
+            self.failed.fetch_add(1, Ordering::AcqRel);
+        }
+        refuse
+    }
+
     fn push(&self, received: Received) {
         self.received
             .lock()
@@ -141,6 +158,17 @@ impl Receiver {
     /// The HTTP base endpoint, `http://127.0.0.1:PORT` (spans go to `/v1/traces` under it).
     pub fn http_endpoint(&self) -> String {
         format!("http://{}", self.http)
+    }
+
+    /// Refuses the next `count` requests as temporarily unavailable (gRPC UNAVAILABLE, HTTP
+    /// 503), as a restarting or overloaded collector does.
+    pub fn fail_next(&self, count: usize) {
+        self.shared.fail.store(count, Ordering::Release);
+    }
+
+    /// How many requests were refused by [`fail_next`](Self::fail_next).
+    pub fn refused(&self) -> usize {
+        self.shared.failed.load(Ordering::Acquire)
     }
 
     /// Every request received so far.
@@ -281,6 +309,9 @@ impl TraceService for Grpc {
         &self,
         request: tonic::Request<ExportTraceServiceRequest>,
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        if self.0.refuse() {
+            return Err(tonic::Status::unavailable("restarting"));
+        }
         let headers = request
             .metadata()
             .clone()
@@ -315,6 +346,9 @@ async fn handle_http(request: Request<Incoming>, shared: &Shared) -> Response<Fu
     };
     if request.uri().path() != "/v1/traces" || request.method() != hyper::Method::POST {
         return respond(StatusCode::NOT_FOUND, "not /v1/traces");
+    }
+    if shared.refuse() {
+        return respond(StatusCode::SERVICE_UNAVAILABLE, "restarting");
     }
     let headers: HashMap<String, String> = request
         .headers()

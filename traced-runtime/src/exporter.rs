@@ -278,8 +278,14 @@ fn truncated(s: &str, limit: usize) -> Option<StringValue> {
 }
 
 /// Builds the OTLP exporter that `config` describes; its client lives on `runtime`.
+/// `stopping` is set when shutdown starts: from then on failed exports are not retried, so
+/// that shutdown is as quick as the collector lets it be.
 #[allow(unused_variables)]
-pub(crate) fn otlp(config: &OtlpConfig, runtime: &Handle) -> Result<Box<dyn DynExporter>, Error> {
+pub(crate) fn otlp(
+    config: &OtlpConfig,
+    runtime: &Handle,
+    stopping: Arc<std::sync::atomic::AtomicBool>,
+) -> Result<Box<dyn DynExporter>, Error> {
     #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
     {
         if config.compression == Compression::Gzip && !cfg!(feature = "gzip") {
@@ -306,11 +312,13 @@ pub(crate) fn otlp(config: &OtlpConfig, runtime: &Handle) -> Result<Box<dyn DynE
     }
     match config.protocol {
         #[cfg(feature = "otlp-grpc")]
-        Protocol::Grpc => Ok(Box::new(otlp::OtlpExporter::grpc(config, runtime)?)),
+        Protocol::Grpc => Ok(Box::new(otlp::OtlpExporter::grpc(
+            config, runtime, stopping,
+        )?)),
         #[cfg(feature = "otlp-http")]
-        Protocol::HttpProtobuf | Protocol::HttpJson => {
-            Ok(Box::new(otlp::OtlpExporter::http(config, runtime)?))
-        }
+        Protocol::HttpProtobuf | Protocol::HttpJson => Ok(Box::new(otlp::OtlpExporter::http(
+            config, runtime, stopping,
+        )?)),
         #[allow(unreachable_patterns)]
         protocol => Err(Error::FeatureDisabled {
             feature: if protocol == crate::config::Protocol::Grpc {
@@ -326,6 +334,8 @@ pub(crate) fn otlp(config: &OtlpConfig, runtime: &Handle) -> Result<Box<dyn DynE
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 mod otlp {
     use std::fmt;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
     use std::time::Duration;
 
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -348,6 +358,21 @@ mod otlp {
         resource: ResourceAttributesWithSchema,
         endpoint: String,
         timeout: Duration,
+        stopping: Arc<AtomicBool>,
+    }
+
+    /// Waits before each retry of a transient failure (the specification's exponential
+    /// backoff, kept short: the batch export timeout bounds the whole anyway).
+    const RETRY_DELAYS: [Duration; 3] = [
+        Duration::from_millis(100),
+        Duration::from_millis(400),
+        Duration::from_millis(1600),
+    ];
+
+    /// Why one request failed, and whether trying again may help.
+    pub(super) struct Failure {
+        reason: String,
+        retryable: bool,
     }
 
     // Boxed: the two clients differ much in size, and one exporter exists per pipeline.
@@ -379,22 +404,32 @@ mod otlp {
 
     impl OtlpExporter {
         #[cfg(feature = "otlp-grpc")]
-        pub(super) fn grpc(config: &OtlpConfig, runtime: &Handle) -> Result<Self, Error> {
+        pub(super) fn grpc(
+            config: &OtlpConfig,
+            runtime: &Handle,
+            stopping: Arc<AtomicBool>,
+        ) -> Result<Self, Error> {
             Ok(OtlpExporter {
                 transport: Transport::Grpc(Box::new(grpc_transport::Grpc::new(config, runtime)?)),
                 resource: ResourceAttributesWithSchema::default(),
                 endpoint: config.endpoint.clone(),
                 timeout: config.timeout,
+                stopping,
             })
         }
 
         #[cfg(feature = "otlp-http")]
-        pub(super) fn http(config: &OtlpConfig, runtime: &Handle) -> Result<Self, Error> {
+        pub(super) fn http(
+            config: &OtlpConfig,
+            runtime: &Handle,
+            stopping: Arc<AtomicBool>,
+        ) -> Result<Self, Error> {
             Ok(OtlpExporter {
                 transport: Transport::Http(Box::new(http_transport::Http::new(config, runtime)?)),
                 resource: ResourceAttributesWithSchema::default(),
                 endpoint: config.endpoint.clone(),
                 timeout: config.timeout,
+                stopping,
             })
         }
     }
@@ -404,18 +439,29 @@ mod otlp {
             let request = ExportTraceServiceRequest {
                 resource_spans: group_spans_by_resource_and_scope(batch, &self.resource),
             };
-            let result = match &self.transport {
-                #[cfg(feature = "otlp-grpc")]
-                Transport::Grpc(grpc) => grpc.export(request, self.timeout).await,
-                #[cfg(feature = "otlp-http")]
-                Transport::Http(http) => http.export(request, self.timeout).await,
-            };
-            result.map_err(|reason| {
-                OTelSdkError::InternalFailure(format!(
-                    "OTLP export to {} failed: {reason}",
-                    self.endpoint
-                ))
-            })
+            let mut delays = RETRY_DELAYS.iter();
+            loop {
+                let result = match &self.transport {
+                    #[cfg(feature = "otlp-grpc")]
+                    Transport::Grpc(grpc) => grpc.export(&request, self.timeout).await,
+                    #[cfg(feature = "otlp-http")]
+                    Transport::Http(http) => http.export(&request, self.timeout).await,
+                };
+                let failure = match result {
+                    Ok(()) => return Ok(()),
+                    Err(failure) => failure,
+                };
+                let retry = failure.retryable && !self.stopping.load(Ordering::Relaxed);
+                match delays.next().filter(|_| retry) {
+                    Some(delay) => tokio::time::sleep(*delay).await,
+                    None => {
+                        return Err(OTelSdkError::InternalFailure(format!(
+                            "OTLP export to {} failed: {}",
+                            self.endpoint, failure.reason
+                        )))
+                    }
+                }
+            }
         }
 
         fn set_resource(&mut self, resource: &Resource) {
@@ -530,11 +576,12 @@ mod otlp {
 
             pub(super) async fn export(
                 &self,
-                request: ExportTraceServiceRequest,
+                request: &ExportTraceServiceRequest,
                 timeout: Duration,
-            ) -> Result<(), String> {
+            ) -> Result<(), Failure> {
+                use tonic::Code;
                 let mut client = self.client.clone();
-                let mut request = tonic::Request::new(request);
+                let mut request = tonic::Request::new(request.clone());
                 *request.metadata_mut() = self.metadata.clone();
                 request.set_timeout(timeout);
                 match client.export(request).await {
@@ -549,7 +596,17 @@ mod otlp {
                             reason.push_str(&format!(": {error}"));
                             source = error.source();
                         }
-                        Err(reason)
+                        // The codes the OTLP specification calls retryable.
+                        let retryable = matches!(
+                            status.code(),
+                            Code::Cancelled
+                                | Code::DeadlineExceeded
+                                | Code::Aborted
+                                | Code::OutOfRange
+                                | Code::Unavailable
+                                | Code::DataLoss
+                        );
+                        Err(Failure { reason, retryable })
                     }
                 }
             }
@@ -634,15 +691,23 @@ mod otlp {
 
             pub(super) async fn export(
                 &self,
-                request: ExportTraceServiceRequest,
+                request: &ExportTraceServiceRequest,
                 timeout: Duration,
-            ) -> Result<(), String> {
+            ) -> Result<(), Failure> {
+                let fatal = |reason: String| Failure {
+                    reason,
+                    retryable: false,
+                };
                 let body = if self.json {
-                    serde_json::to_vec(&request).map_err(|error| error.to_string())?
+                    serde_json::to_vec(request).map_err(|error| fatal(error.to_string()))?
                 } else {
                     request.encode_to_vec()
                 };
-                let body = if self.gzip { gzip(body)? } else { body };
+                let body = if self.gzip {
+                    gzip(body).map_err(fatal)?
+                } else {
+                    body
+                };
                 let mut builder = Request::post(self.uri.clone())
                     .header(
                         CONTENT_TYPE,
@@ -661,25 +726,34 @@ mod otlp {
                 }
                 let request = builder
                     .body(Full::new(Bytes::from(body)))
-                    .map_err(|error| error.to_string())?;
+                    .map_err(|error| fatal(error.to_string()))?;
                 let exchange = async {
-                    let response = self
-                        .client
-                        .request(request)
-                        .await
-                        .map_err(|error| render_chain(&error))?;
+                    let response = self.client.request(request).await.map_err(|error| {
+                        // Connection failures are transient as far as the client can tell.
+                        Failure {
+                            reason: render_chain(&error),
+                            retryable: error.is_connect(),
+                        }
+                    })?;
                     let status = response.status();
                     // Read the body so the connection can be reused.
                     let _ = response.into_body().collect().await;
                     if status.is_success() {
                         Ok(())
                     } else {
-                        Err(format!("HTTP status {status}"))
+                        Err(Failure {
+                            reason: format!("HTTP status {status}"),
+                            // The statuses the OTLP specification calls retryable.
+                            retryable: matches!(status.as_u16(), 429 | 502 | 503 | 504),
+                        })
                     }
                 };
                 match tokio::time::timeout(timeout, exchange).await {
                     Ok(result) => result,
-                    Err(_) => Err(format!("no response within {timeout:?}")),
+                    Err(_) => Err(Failure {
+                        reason: format!("no response within {timeout:?}"),
+                        retryable: true,
+                    }),
                 }
             }
         }

@@ -1,6 +1,7 @@
 //! The guard `install()` returns: keeps telemetry running, and flushes and shuts it down
 //! within a bound when dropped.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::Duration;
@@ -38,6 +39,8 @@ struct Installed {
     id: u64,
     /// The health of each exporter.
     health: Vec<Arc<ExportHealth>>,
+    /// Set when shutdown starts: failed exports are no longer retried.
+    stopping: Arc<AtomicBool>,
 }
 
 impl TelemetryGuard {
@@ -47,6 +50,7 @@ impl TelemetryGuard {
         timeout: Duration,
         id: u64,
         health: Vec<Arc<ExportHealth>>,
+        stopping: Arc<AtomicBool>,
     ) -> TelemetryGuard {
         TelemetryGuard {
             installed: Some(Installed {
@@ -55,6 +59,7 @@ impl TelemetryGuard {
                 timeout,
                 id,
                 health,
+                stopping,
             }),
         }
     }
@@ -102,7 +107,9 @@ impl Installed {
             timeout,
             id,
             health,
+            stopping,
         } = self;
+        stopping.store(true, Ordering::Relaxed);
         let result = {
             let provider = provider.clone();
             bounded(timeout, "shutdown", move || {

@@ -23,7 +23,8 @@
 //! and the global propagator.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use opentelemetry::propagation::TextMapPropagator;
@@ -342,6 +343,7 @@ impl TelemetryBuilder {
         let limit = config.attribute_value_length_limit;
         let batch = config.batch;
         let mut health = Vec::new();
+        let stopping = Arc::new(AtomicBool::new(false));
         let mut batched = |exporter: Box<dyn DynExporter>, runtime: &ExportRuntime| {
             let exporter = Exporting::new(
                 exporter,
@@ -383,7 +385,7 @@ impl TelemetryBuilder {
                         exporter: "otlp",
                         reason: "no OTLP configuration".into(),
                     })?;
-                    let exporter = exporter::otlp(otlp, runtime.handle())?;
+                    let exporter = exporter::otlp(otlp, runtime.handle(), Arc::clone(&stopping))?;
                     builder = builder.with_span_processor(batched(exporter, runtime));
                 }
                 (ExporterSlot::Custom(index), Some(runtime)) => {
@@ -423,6 +425,7 @@ impl TelemetryBuilder {
             config.shutdown_timeout.unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT),
             id,
             health,
+            stopping,
         ))
     }
 }
