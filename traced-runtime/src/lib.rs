@@ -59,10 +59,13 @@ mod value;
 pub mod testing;
 
 // logs (issue 6)
-mod log_ids;
 #[cfg(feature = "log")]
 #[cfg_attr(docsrs, doc(cfg(feature = "log")))]
 pub mod log_bridge;
+mod log_ids;
+#[cfg(feature = "otlp-logs")]
+#[cfg_attr(docsrs, doc(cfg(feature = "otlp-logs")))]
+pub mod otlp_logs;
 #[cfg(feature = "tracing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
 pub mod tracing_layer;
@@ -71,9 +74,6 @@ pub use log_bridge::TraceIdsLogger;
 pub use log_ids::{log_ids, LogIds, SPAN_ID_FIELD, TRACE_ID_FIELD};
 #[cfg(feature = "tracing")]
 pub use tracing_layer::{with_trace_ids, TraceIdsFormat};
-#[cfg(feature = "otlp-logs")]
-#[cfg_attr(docsrs, doc(cfg(feature = "otlp-logs")))]
-pub mod otlp_logs;
 
 #[doc(hidden)]
 #[path = "private.rs"]
