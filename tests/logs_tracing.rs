@@ -27,6 +27,7 @@ struct Outputs {
     full: Buffer,
     compact: Buffer,
     pretty: Buffer,
+    colored: Buffer,
 }
 
 /// Installs the subscriber once: one `fmt` layer per format, each wrapped in `with_trace_ids`.
@@ -38,6 +39,7 @@ fn outputs() -> &'static Outputs {
             full: Buffer::default(),
             compact: Buffer::default(),
             pretty: Buffer::default(),
+            colored: Buffer::default(),
         };
         tracing_subscriber::registry()
             .with(
@@ -65,6 +67,12 @@ fn outputs() -> &'static Outputs {
                     .pretty()
                     .with_ansi(false)
                     .with_writer(outputs.pretty.clone())
+                    .map_event_format(with_trace_ids),
+            )
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(true)
+                    .with_writer(outputs.colored.clone())
                     .map_event_format(with_trace_ids),
             )
             .init();
@@ -396,4 +404,28 @@ async fn concurrent_requests_keep_their_own_ids() {
     traces.sort_unstable();
     traces.dedup();
     assert_eq!(traces.len(), 3, "each request is its own trace");
+}
+
+#[test]
+fn colors_are_kept_on_lines_with_ids() {
+    outputs();
+    let test = "colored";
+    let ((), spans) = capture(|| charge(test, 5));
+    tracing::info!(test, "outside");
+
+    let lines = outputs().colored.lines_with(test);
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    let ids = hex_ids(span(&spans, "charge"));
+    assert!(
+        lines[0].contains("\x1b["),
+        "no ANSI escapes: {:?}",
+        lines[0]
+    );
+    assert_eq!(text_ids(&lines[0]), Some(ids), "{:?}", lines[0]);
+    assert!(
+        lines[1].contains("\x1b["),
+        "no ANSI escapes: {:?}",
+        lines[1]
+    );
+    assert_eq!(text_ids(&lines[1]), None, "{:?}", lines[1]);
 }
