@@ -112,9 +112,35 @@ impl Shared {
     }
 }
 
+/// The test PKI of `tls/`: a CA, a server certificate for 127.0.0.1 and localhost, and a
+/// client certificate, valid until 2126. Made with openssl (P-256 keys, v3 extensions:
+/// `serverAuth` with `subjectAltName=IP:127.0.0.1,DNS:localhost`, `clientAuth`).
+pub mod pki {
+    pub fn path(name: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/otlp_receiver/tls")
+            .join(name)
+    }
+    pub fn read(name: &str) -> Vec<u8> {
+        std::fs::read(path(name)).expect("a file of tests/otlp_receiver/tls")
+    }
+}
+
+/// How the receiver serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Security {
+    /// Plain HTTP/2 and HTTP/1.1.
+    Plain,
+    /// TLS with the server certificate of [`pki`].
+    Tls,
+    /// TLS that also requires a client certificate signed by the test CA.
+    MutualTls,
+}
+
 pub struct Receiver {
     grpc: SocketAddr,
     http: SocketAddr,
+    security: Security,
     shared: Arc<Shared>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -123,6 +149,11 @@ pub struct Receiver {
 impl Receiver {
     /// Starts the gRPC and the HTTP receiver on free ports of 127.0.0.1.
     pub fn start() -> Receiver {
+        Receiver::start_with(Security::Plain)
+    }
+
+    /// [`start`](Self::start), serving over TLS (`https://` endpoints).
+    pub fn start_with(security: Security) -> Receiver {
         let shared = Arc::new(Shared::default());
         let (addrs_tx, addrs_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
@@ -134,7 +165,7 @@ impl Receiver {
                     .enable_all()
                     .build()
                     .expect("the receiver's runtime");
-                runtime.block_on(serve(state, addrs_tx, stop_rx));
+                runtime.block_on(serve(state, addrs_tx, stop_rx, security));
                 runtime.shutdown_background();
             })
             .expect("the receiver's thread");
@@ -144,20 +175,29 @@ impl Receiver {
         Receiver {
             grpc,
             http,
+            security,
             shared,
             stop: Some(stop_tx),
             thread: Some(thread),
         }
     }
 
-    /// The gRPC endpoint, `http://127.0.0.1:PORT`.
-    pub fn grpc_endpoint(&self) -> String {
-        format!("http://{}", self.grpc)
+    fn scheme(&self) -> &'static str {
+        match self.security {
+            Security::Plain => "http",
+            Security::Tls | Security::MutualTls => "https",
+        }
     }
 
-    /// The HTTP base endpoint, `http://127.0.0.1:PORT` (spans go to `/v1/traces` under it).
+    /// The gRPC endpoint, `http://127.0.0.1:PORT` (`https` with TLS).
+    pub fn grpc_endpoint(&self) -> String {
+        format!("{}://{}", self.scheme(), self.grpc)
+    }
+
+    /// The HTTP base endpoint, `http://127.0.0.1:PORT` (`https` with TLS); spans go to
+    /// `/v1/traces` under it.
     pub fn http_endpoint(&self) -> String {
-        format!("http://{}", self.http)
+        format!("{}://{}", self.scheme(), self.http)
     }
 
     /// Refuses the next `count` requests as temporarily unavailable (gRPC UNAVAILABLE, HTTP
@@ -251,6 +291,7 @@ async fn serve(
     shared: Arc<Shared>,
     addrs: std::sync::mpsc::Sender<(SocketAddr, SocketAddr)>,
     stop: oneshot::Receiver<()>,
+    security: Security,
 ) {
     let grpc_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -264,7 +305,19 @@ async fn serve(
     ));
 
     let (stop_grpc_tx, stop_grpc) = oneshot::channel::<()>();
-    let grpc = tonic::transport::Server::builder()
+    let mut server = tonic::transport::Server::builder();
+    if security != Security::Plain {
+        use tonic::transport::{Certificate, Identity, ServerTlsConfig};
+        let mut tls = ServerTlsConfig::new().identity(Identity::from_pem(
+            pki::read("server.pem"),
+            pki::read("server.key"),
+        ));
+        if security == Security::MutualTls {
+            tls = tls.client_ca_root(Certificate::from_pem(pki::read("ca.pem")));
+        }
+        server = server.tls_config(tls).expect("the gRPC TLS settings");
+    }
+    let grpc = server
         .add_service(
             TraceServiceServer::new(Grpc(Arc::clone(&shared)))
                 .accept_compressed(tonic::codec::CompressionEncoding::Gzip),
@@ -277,20 +330,37 @@ async fn serve(
         );
     let grpc = tokio::spawn(grpc);
 
+    let acceptor = (security != Security::Plain).then(|| http_tls(security));
     let http = tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = http_listener.accept().await else {
                 continue;
             };
             let shared = Arc::clone(&shared);
+            let acceptor = acceptor.clone();
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(move |request| {
                     let shared = Arc::clone(&shared);
                     async move { Ok::<_, Infallible>(handle_http(request, &shared).await) }
                 });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                    .await;
+                let http1 = hyper::server::conn::http1::Builder::new();
+                let _ = match acceptor {
+                    None => {
+                        http1
+                            .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                            .await
+                    }
+                    Some(acceptor) => {
+                        // A failed handshake (an untrusted or missing client certificate)
+                        // just closes the connection.
+                        let Ok(stream) = acceptor.accept(stream).await else {
+                            return;
+                        };
+                        http1
+                            .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                            .await
+                    }
+                };
             });
         }
     });
@@ -299,6 +369,37 @@ async fn serve(
     let _ = stop_grpc_tx.send(());
     http.abort();
     let _ = tokio::time::timeout(Duration::from_secs(2), grpc).await;
+}
+
+/// The HTTP receiver's TLS: rustls with ring, the server certificate of [`pki`], and for
+/// mutual TLS a client certificate signed by the test CA.
+fn http_tls(security: Security) -> tokio_rustls::TlsAcceptor {
+    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let chain = CertificateDer::pem_slice_iter(&pki::read("server.pem"))
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_slice(&pki::read("server.key")).unwrap();
+    let builder = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .unwrap();
+    let builder = if security == Security::MutualTls {
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in CertificateDer::pem_slice_iter(&pki::read("ca.pem")) {
+            roots.add(cert.unwrap()).unwrap();
+        }
+        let verifier =
+            rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .unwrap();
+        builder.with_client_cert_verifier(verifier)
+    } else {
+        builder.with_no_client_auth()
+    };
+    let config = builder.with_single_cert(chain, key).unwrap();
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
 }
 
 struct Grpc(Arc<Shared>);
