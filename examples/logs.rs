@@ -26,10 +26,10 @@ use traced_runtime::{log_ids, traced, with_trace_ids, Exporter, Telemetry};
 
 #[derive(Debug, thiserror::Error)]
 #[error("card declined")]
-struct Declined;
+pub struct Declined;
 
 #[traced(attrs(order.id = order_id))]
-async fn checkout(order_id: u64) -> Result<(), Declined> {
+pub async fn checkout(order_id: u64) -> Result<(), Declined> {
     tracing::info!(order_id, "checking out");
     reserve(order_id).await;
     let amount = if order_id == 13 { 999.0 } else { 42.5 };
