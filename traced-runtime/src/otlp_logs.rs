@@ -5,7 +5,8 @@
 //! (`opentelemetry-appender-tracing`, `opentelemetry-appender-log`) into an SDK logger
 //! provider; the SDK attaches the current span's `trace_id`, `span_id` and flags to each
 //! record, and a batch processor sends them to the collector the spans go to, with the same
-//! resource, protocol, headers, timeout, compression and TLS files:
+//! resource, protocol, headers, timeout, compression and TLS files, resolved from the same
+//! `OTEL_*` variables by the same rules as [`init`](crate::init):
 //!
 //! ```no_run
 //! use tracing_subscriber::layer::SubscriberExt as _;
@@ -26,6 +27,9 @@
 //! `OTEL_EXPORTER_OTLP_ENDPOINT` (with `/v1/logs` appended for HTTP), else the default
 //! collector; `OTEL_LOGS_EXPORTER=none` turns the export off. The batch processor honours
 //! `OTEL_BLRP_*`.
+//!
+//! [`install`] sees the environment only: values given to `Telemetry::builder()` (service
+//! name, endpoint, headers) are not shared yet; set them through the `OTEL_*` variables.
 //!
 //! Unlike the ids in log lines, which follow the guide's `is_recording` rule, an OTLP record
 //! carries the context of any current span, its sampled flag included: that is the
