@@ -159,6 +159,12 @@ async fn a_transport_error_is_an_error_recorded_as_an_exception() {
     assert_eq!(attr_str(span, "server.port").unwrap(), port.to_string());
     let event = span.events.iter().next().unwrap();
     assert_eq!(event.name, "exception");
+    let exception_type = event
+        .attributes
+        .iter()
+        .find(|kv| kv.key.as_str() == "exception.type")
+        .unwrap();
+    assert_eq!(exception_type.value.as_str(), "reqwest::Error");
 }
 
 #[tokio::test]

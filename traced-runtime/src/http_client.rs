@@ -76,7 +76,7 @@ impl Middleware for TracingMiddleware {
                     span.set_attribute(KeyValue::new(semconv::NETWORK_PROTOCOL_VERSION, version));
                 }
             }
-            Err(error) => span.record_error(error_type(error), error),
+            Err(error) => span.record_error(error_type(error), exception_type(error), error),
         }
         span.end();
         result
@@ -152,6 +152,14 @@ fn error_type(error: &reqwest_middleware::Error) -> Cow<'static, str> {
         reqwest_middleware::Error::Reqwest(_) => "reqwest::Error",
     };
     Cow::Borrowed(kind)
+}
+
+/// `exception.type`: the error's Rust type.
+fn exception_type(error: &reqwest_middleware::Error) -> &'static str {
+    match error {
+        reqwest_middleware::Error::Middleware(_) => "anyhow::Error",
+        reqwest_middleware::Error::Reqwest(_) => "reqwest::Error",
+    }
 }
 
 #[cfg(test)]

@@ -153,7 +153,12 @@ where
             Err(payload) => {
                 if let Some(mut span) = this.span.take() {
                     let message = panic_message(&*payload).to_owned();
-                    span.record_exception(Cow::Borrowed(PANIC_TYPE), message.clone(), message);
+                    span.record_exception(
+                        Cow::Borrowed(PANIC_TYPE),
+                        PANIC_TYPE,
+                        message.clone(),
+                        message,
+                    );
                     span.end();
                 }
                 panic::resume_unwind(payload)
@@ -180,6 +185,7 @@ where
                     let error_type = type_name::<E>();
                     span.record_exception(
                         Cow::Borrowed(error_type),
+                        error_type,
                         format!("the service failed with a {error_type}"),
                         error_type.to_owned(),
                     );
@@ -224,6 +230,7 @@ impl<B: Body> Body for ResponseBody<B> {
                     let error_type = type_name::<B::Error>();
                     span.record_exception(
                         Cow::Borrowed(error_type),
+                        error_type,
                         "the response body failed".to_owned(),
                         error_type.to_owned(),
                     );

@@ -216,25 +216,33 @@ impl HttpSpan {
         }
     }
 
-    /// An `exception` event for `error` and its `source()` chain, `error.type`, status ERROR.
-    pub(crate) fn record_error(&self, error_type: Cow<'static, str>, error: &dyn Error) {
+    /// An `exception` event for `error` (of type `exception_type`) and its `source()` chain,
+    /// `error.type`, status ERROR.
+    pub(crate) fn record_error(
+        &self,
+        error_type: Cow<'static, str>,
+        exception_type: &'static str,
+        error: &dyn Error,
+    ) {
         if !self.is_recording() {
             return;
         }
         let message = error.to_string();
-        let mut stacktrace = format!("{error_type}: {message}");
+        let mut stacktrace = format!("{exception_type}: {message}");
         let mut next = error.source();
         while let Some(cause) = next {
             let _ = write!(stacktrace, "\nCaused by: {cause}");
             next = cause.source();
         }
-        self.record_exception(error_type, message, stacktrace);
+        self.record_exception(error_type, exception_type, message, stacktrace);
     }
 
-    /// An `exception` event, `error.type` and status ERROR from their parts.
+    /// An `exception` event, `error.type` (the semantic conventions' short class of failure)
+    /// and status ERROR from their parts.
     pub(crate) fn record_exception(
         &self,
         error_type: Cow<'static, str>,
+        exception_type: &'static str,
         message: String,
         stacktrace: String,
     ) {
@@ -245,7 +253,7 @@ impl HttpSpan {
         span.add_event(
             EXCEPTION_EVENT,
             vec![
-                KeyValue::new(EXCEPTION_TYPE, error_type.clone()),
+                KeyValue::new(EXCEPTION_TYPE, exception_type),
                 KeyValue::new(EXCEPTION_MESSAGE, message.clone()),
                 KeyValue::new(EXCEPTION_STACKTRACE, stacktrace),
             ],
