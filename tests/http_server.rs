@@ -491,3 +491,46 @@ async fn the_span_ends_when_the_response_body_is_complete() {
     );
     assert_eq!(attr_str(&spans[0], "traced.cancelled"), None);
 }
+
+#[tokio::test]
+async fn a_nested_router_gives_the_full_route_and_path() {
+    let exporter = install();
+    let api = Router::new().route(
+        "/users/{id}",
+        get(|Path(id): Path<u64>| async move { load_user(id).await }),
+    );
+    let app = Router::new()
+        .nest("/api", api)
+        .layer(HttpServerLayer::new());
+    let server = Server::start(app).await;
+    let body = plain_client()
+        .get(server.url("/api/users/5"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(body, "user 5");
+
+    let spans = spans(&exporter, 2).await;
+    let span = find(&spans, "GET /api/users/{id}");
+    assert_eq!(attr_str(span, "http.route").unwrap(), "\"/api/users/{id}\"");
+    assert_eq!(attr_str(span, "url.path").unwrap(), "\"/api/users/5\"");
+}
+
+#[tokio::test]
+async fn a_route_layer_traces_matched_routes_only() {
+    let exporter = install();
+    let app = Router::new()
+        .route("/hello", get(|| async { "hello" }))
+        .route_layer(HttpServerLayer::new());
+    let server = Server::start(app).await;
+    let client = plain_client();
+    for path in ["/hello", "/missing"] {
+        client.get(server.url(path)).send().await.unwrap();
+    }
+
+    let spans = spans(&exporter, 1).await;
+    assert_eq!(spans[0].name, "GET /hello");
+}
