@@ -110,6 +110,8 @@ pub(crate) struct Settings {
     pub(crate) deployment_environment: Option<String>,
     pub(crate) resource_attributes: Vec<KeyValue>,
     pub(crate) exporters: Option<Vec<ExporterSlot>>,
+    /// Without `OTEL_TRACES_EXPORTER`, print to the console instead of sending OTLP.
+    pub(crate) console_by_default: bool,
     pub(crate) otlp: OtlpSettings,
     /// A sampler was given to the builder: `OTEL_TRACES_SAMPLER` is not consulted.
     pub(crate) sampler_set: bool,
@@ -260,7 +262,7 @@ pub(crate) fn resolve(settings: &Settings, env: &Env) -> Result<Resolved, Error>
     let resource = resolve_resource(settings, &mut r);
     let exporters = match &settings.exporters {
         Some(exporters) => exporters.clone(),
-        None => resolve_exporters(&mut r),
+        None => resolve_exporters(&mut r, settings.console_by_default),
     };
     let otlp = if exporters.contains(&ExporterSlot::Otlp) {
         Some(resolve_otlp(&settings.otlp, &mut r)?)
@@ -313,7 +315,7 @@ pub(crate) fn resolve(settings: &Settings, env: &Env) -> Result<Resolved, Error>
             limits,
             attribute_value_length_limit,
             shutdown_timeout: settings.shutdown_timeout,
-            no_color: r.env.is_set(NO_COLOR),
+            no_color: r.env.get(NO_COLOR).is_some(),
         },
         warnings: r.warnings,
     })
@@ -491,9 +493,14 @@ fn percent_decode(value: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-fn resolve_exporters(r: &mut Reader<'_>) -> Vec<ExporterSlot> {
-    let Some(value) = r.raw(OTEL_TRACES_EXPORTER, OTEL_TRACES_EXPORTER_DEFAULT) else {
-        return vec![ExporterSlot::Otlp];
+fn resolve_exporters(r: &mut Reader<'_>, console_by_default: bool) -> Vec<ExporterSlot> {
+    let (default, default_name) = if console_by_default {
+        (ExporterSlot::Console, "console")
+    } else {
+        (ExporterSlot::Otlp, OTEL_TRACES_EXPORTER_DEFAULT)
+    };
+    let Some(value) = r.raw(OTEL_TRACES_EXPORTER, default_name) else {
+        return vec![default];
     };
     let value = value.to_owned();
     let mut exporters = Vec::new();
@@ -520,9 +527,9 @@ fn resolve_exporters(r: &mut Reader<'_>) -> Vec<ExporterSlot> {
     }
     if exporters.is_empty() {
         r.warnings.push(format!(
-            "{OTEL_TRACES_EXPORTER}={value:?} names no supported exporter; using the default ({OTEL_TRACES_EXPORTER_DEFAULT})"
+            "{OTEL_TRACES_EXPORTER}={value:?} names no supported exporter; using the default ({default_name})"
         ));
-        exporters.push(ExporterSlot::Otlp);
+        exporters.push(default);
     }
     exporters
 }
@@ -961,5 +968,1136 @@ fn finish_endpoint(
             "{}{OTEL_EXPORTER_OTLP_TRACES_PATH}",
             endpoint.trim_end_matches('/')
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The specification's rules, one table per variable. The environment is a map given to
+    //! `resolve`: the process environment is never read or changed, so these run in parallel.
+
+    use super::*;
+
+    /// Variables of a table row.
+    type Vars = &'static [(&'static str, &'static str)];
+
+    fn env(vars: &[(&str, &str)]) -> Env {
+        Env::from_vars(vars.iter().copied())
+    }
+
+    fn resolve_env(vars: &[(&str, &str)]) -> Resolved {
+        resolve(&Settings::default(), &env(vars)).expect("an environment alone never fails")
+    }
+
+    fn otlp_env(vars: &[(&str, &str)]) -> (OtlpConfig, Vec<String>) {
+        let resolved = resolve_env(vars);
+        (
+            resolved.config.otlp.expect("otlp is the default exporter"),
+            resolved.warnings,
+        )
+    }
+
+    /// The value a resource attribute ends with (later entries win).
+    fn attribute(resource: &[KeyValue], key: &str) -> Option<String> {
+        resource
+            .iter()
+            .rev()
+            .find(|kv| kv.key.as_str() == key)
+            .map(|kv| kv.value.to_string())
+    }
+
+    fn assert_warned(warnings: &[String], parts: &[&str]) {
+        assert!(
+            warnings
+                .iter()
+                .any(|w| parts.iter().all(|part| w.contains(part))),
+            "no warning containing {parts:?} in {warnings:#?}"
+        );
+    }
+
+    #[test]
+    fn defaults_are_the_specifications() {
+        let Resolved { config, warnings } = resolve_env(&[]);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert!(!config.disabled);
+        assert!(config.resource.is_empty());
+        assert_eq!(config.exporters, [ExporterSlot::Otlp]);
+        assert_eq!(config.sampler, Some(SamplerSpec::ParentBasedAlwaysOn));
+        assert_eq!(
+            config.propagators,
+            [PropagatorSlot::TraceContext, PropagatorSlot::Baggage]
+        );
+        assert_eq!(config.batch, BatchConfig::default());
+        assert_eq!(config.batch.max_queue_size, 2048);
+        assert_eq!(config.batch.scheduled_delay, Duration::from_millis(5000));
+        assert_eq!(config.batch.max_export_batch_size, 512);
+        assert_eq!(config.batch.export_timeout, Duration::from_millis(30000));
+        assert_eq!(config.limits, Limits::default());
+        assert_eq!(config.limits.attributes_per_span, 128);
+        assert_eq!(config.attribute_value_length_limit, None);
+        assert_eq!(config.shutdown_timeout, None);
+        assert!(!config.no_color);
+        let otlp = config.otlp.unwrap();
+        assert_eq!(otlp.protocol, Protocol::HttpProtobuf);
+        assert_eq!(otlp.endpoint, "http://localhost:4318/v1/traces");
+        assert!(otlp.headers.is_empty());
+        assert_eq!(otlp.timeout, Duration::from_secs(10));
+        assert_eq!(otlp.compression, Compression::None);
+        assert_eq!(otlp.certificate, None);
+        assert_eq!(otlp.client_key, None);
+        assert_eq!(otlp.client_certificate, None);
+    }
+
+    #[test]
+    fn sdk_disabled() {
+        for (value, disabled, warns) in [
+            ("true", true, false),
+            ("TRUE", true, false),
+            ("True", true, false),
+            ("false", false, false),
+            ("yes", false, true),
+            ("1", false, true),
+        ] {
+            let Resolved { config, warnings } = resolve_env(&[(OTEL_SDK_DISABLED, value)]);
+            assert_eq!(config.disabled, disabled, "{value}");
+            assert_eq!(!warnings.is_empty(), warns, "{value}: {warnings:?}");
+            if warns {
+                assert_warned(
+                    &warnings,
+                    &[OTEL_SDK_DISABLED, &format!("{value:?}"), "default"],
+                );
+            }
+        }
+        // Disabled: nothing else is read, so an invalid variable is not reported.
+        let resolved = resolve_env(&[(OTEL_SDK_DISABLED, "true"), (OTEL_BSP_MAX_QUEUE_SIZE, "x")]);
+        assert!(resolved.warnings.is_empty());
+        // The builder beats the environment.
+        let settings = Settings {
+            disabled: Some(false),
+            ..Settings::default()
+        };
+        let resolved = resolve(&settings, &env(&[(OTEL_SDK_DISABLED, "true")])).unwrap();
+        assert!(!resolved.config.disabled);
+    }
+
+    #[test]
+    fn empty_values_are_unset() {
+        let Resolved { config, warnings } = resolve_env(&[
+            (OTEL_TRACES_EXPORTER, ""),
+            (OTEL_TRACES_SAMPLER, "  "),
+            (OTEL_EXPORTER_OTLP_ENDPOINT, ""),
+        ]);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(config.exporters, [ExporterSlot::Otlp]);
+        assert_eq!(config.sampler, Some(SamplerSpec::ParentBasedAlwaysOn));
+        assert_eq!(
+            config.otlp.unwrap().endpoint,
+            "http://localhost:4318/v1/traces"
+        );
+    }
+
+    #[test]
+    fn non_utf8_values_are_reported_and_ignored() {
+        let env = Env::default().with_non_utf8(OTEL_SERVICE_NAME);
+        let resolved = resolve(&Settings::default(), &env).unwrap();
+        assert_warned(&resolved.warnings, &[OTEL_SERVICE_NAME, "UTF-8"]);
+        assert_eq!(attribute(&resolved.config.resource, SERVICE_NAME), None);
+    }
+
+    #[test]
+    fn service_name_precedence() {
+        // (OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME, builder) -> service.name
+        type Row = (
+            Option<&'static str>,
+            Option<&'static str>,
+            Option<&'static str>,
+            Option<&'static str>,
+        );
+        let table: [Row; 5] = [
+            (None, None, None, None),
+            (
+                Some("service.name=from-attributes"),
+                None,
+                None,
+                Some("from-attributes"),
+            ),
+            (
+                Some("service.name=from-attributes"),
+                Some("from-variable"),
+                None,
+                Some("from-variable"),
+            ),
+            (
+                None,
+                Some("from-variable"),
+                Some("from-builder"),
+                Some("from-builder"),
+            ),
+            (Some("service.name=a"), Some("b"), Some("c"), Some("c")),
+        ];
+        for (attributes, name, builder, expected) in table {
+            let mut vars = Vec::new();
+            if let Some(attributes) = attributes {
+                vars.push((OTEL_RESOURCE_ATTRIBUTES, attributes));
+            }
+            if let Some(name) = name {
+                vars.push((OTEL_SERVICE_NAME, name));
+            }
+            let settings = Settings {
+                service_name: builder.map(str::to_owned),
+                ..Settings::default()
+            };
+            let config = resolve(&settings, &env(&vars)).unwrap().config;
+            assert_eq!(
+                attribute(&config.resource, SERVICE_NAME).as_deref(),
+                expected,
+                "{attributes:?} {name:?} {builder:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn resource_attributes() {
+        let settings = Settings {
+            service_version: Some("1.2.3".into()),
+            deployment_environment: Some("production".into()),
+            resource_attributes: vec![KeyValue::new("team", "builder")],
+            ..Settings::default()
+        };
+        let vars = [(
+            OTEL_RESOURCE_ATTRIBUTES,
+            "team=env, region = eu-west%2F1 ,note=a%20b%3Dc,deployment.environment.name=staging",
+        )];
+        let config = resolve(&settings, &env(&vars)).unwrap().config;
+        let get = |key| attribute(&config.resource, key);
+        assert_eq!(
+            get("team").as_deref(),
+            Some("builder"),
+            "the builder beats the variable"
+        );
+        assert_eq!(
+            get("region").as_deref(),
+            Some("eu-west/1"),
+            "percent-decoded, trimmed"
+        );
+        assert_eq!(get("note").as_deref(), Some("a b=c"));
+        assert_eq!(get(SERVICE_VERSION).as_deref(), Some("1.2.3"));
+        assert_eq!(
+            get(DEPLOYMENT_ENVIRONMENT_NAME).as_deref(),
+            Some("production")
+        );
+
+        // Any invalid entry discards the whole value, as the specification asks.
+        for invalid in ["novalue", "=v", "k=%zz", "ok=1,bad", "k=%C3"] {
+            let Resolved { config, warnings } = resolve_env(&[(OTEL_RESOURCE_ATTRIBUTES, invalid)]);
+            assert!(config.resource.is_empty(), "{invalid}");
+            assert_warned(
+                &warnings,
+                &[OTEL_RESOURCE_ATTRIBUTES, &format!("{invalid:?}")],
+            );
+        }
+    }
+
+    #[test]
+    fn traces_exporter() {
+        use ExporterSlot::*;
+        let table: &[(&str, &[ExporterSlot], bool)] = &[
+            ("otlp", &[Otlp], false),
+            ("console", &[Console], false),
+            ("CONSOLE", &[Console], false),
+            ("logging", &[Console], false),
+            ("none", &[], false),
+            ("otlp,console", &[Otlp, Console], false),
+            (" console , otlp ", &[Console, Otlp], false),
+            ("otlp,otlp", &[Otlp], false),
+            ("zipkin", &[Otlp], true),
+            ("zipkin,console", &[Console], true),
+            ("console,none", &[], true),
+        ];
+        for (value, expected, warns) in table {
+            let Resolved { config, warnings } = resolve_env(&[(OTEL_TRACES_EXPORTER, value)]);
+            assert_eq!(config.exporters, *expected, "{value}");
+            assert_eq!(!warnings.is_empty(), *warns, "{value}: {warnings:?}");
+            assert_eq!(config.otlp.is_some(), expected.contains(&Otlp), "{value}");
+        }
+        let settings = Settings {
+            exporters: Some(vec![Console, Custom(0)]),
+            ..Settings::default()
+        };
+        let config = resolve(&settings, &env(&[(OTEL_TRACES_EXPORTER, "otlp")]))
+            .unwrap()
+            .config;
+        assert_eq!(
+            config.exporters,
+            [Console, Custom(0)],
+            "the builder beats the variable"
+        );
+    }
+
+    #[test]
+    fn otlp_variables_are_read_only_for_the_otlp_exporter() {
+        let Resolved { config, warnings } = resolve_env(&[
+            (OTEL_TRACES_EXPORTER, "console"),
+            (OTEL_EXPORTER_OTLP_TIMEOUT, "soon"),
+        ]);
+        assert!(config.otlp.is_none());
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn propagators() {
+        use PropagatorSlot::*;
+        let table: &[(&str, &[PropagatorSlot], bool)] = &[
+            ("tracecontext", &[TraceContext], false),
+            ("baggage,tracecontext", &[Baggage, TraceContext], false),
+            ("b3", &[B3], false),
+            ("b3multi", &[B3Multi], false),
+            (
+                "tracecontext,baggage,b3,b3multi",
+                &[TraceContext, Baggage, B3, B3Multi],
+                false,
+            ),
+            ("TraceContext, B3", &[TraceContext, B3], false),
+            ("none", &[], false),
+            ("xray,baggage", &[Baggage], true),
+            ("ottrace", &[], true),
+            ("b3,none", &[], true),
+        ];
+        for (value, expected, warns) in table {
+            let Resolved { config, warnings } = resolve_env(&[(OTEL_PROPAGATORS, value)]);
+            assert_eq!(config.propagators, *expected, "{value}");
+            assert_eq!(!warnings.is_empty(), *warns, "{value}: {warnings:?}");
+        }
+        let settings = Settings {
+            propagators: Some(vec![B3, Custom(0)]),
+            ..Settings::default()
+        };
+        let config = resolve(&settings, &env(&[(OTEL_PROPAGATORS, "baggage")]))
+            .unwrap()
+            .config;
+        assert_eq!(config.propagators, [B3, Custom(0)]);
+    }
+
+    #[test]
+    fn sampler() {
+        use SamplerSpec::*;
+        let table: &[(&str, Option<&str>, SamplerSpec, bool)] = &[
+            ("always_on", None, AlwaysOn, false),
+            ("always_off", None, AlwaysOff, false),
+            ("ALWAYS_OFF", None, AlwaysOff, false),
+            ("traceidratio", Some("0.25"), TraceIdRatio(0.25), false),
+            ("traceidratio", None, TraceIdRatio(1.0), false),
+            ("traceidratio", Some("1.5"), TraceIdRatio(1.0), true),
+            ("traceidratio", Some("-0.1"), TraceIdRatio(1.0), true),
+            ("traceidratio", Some("half"), TraceIdRatio(1.0), true),
+            ("parentbased_always_on", None, ParentBasedAlwaysOn, false),
+            ("parentbased_always_off", None, ParentBasedAlwaysOff, false),
+            (
+                "parentbased_traceidratio",
+                Some("0"),
+                ParentBasedTraceIdRatio(0.0),
+                false,
+            ),
+            (
+                "parentbased_traceidratio",
+                Some("1"),
+                ParentBasedTraceIdRatio(1.0),
+                false,
+            ),
+            // The argument of a sampler that takes none is ignored.
+            ("always_on", Some("0.5"), AlwaysOn, false),
+            ("jaeger_remote", None, ParentBasedAlwaysOn, true),
+            ("sometimes", None, ParentBasedAlwaysOn, true),
+        ];
+        for (name, arg, expected, warns) in table {
+            let mut vars = vec![(OTEL_TRACES_SAMPLER, *name)];
+            if let Some(arg) = arg {
+                vars.push((OTEL_TRACES_SAMPLER_ARG, arg));
+            }
+            let Resolved { config, warnings } = resolve_env(&vars);
+            assert_eq!(config.sampler, Some(*expected), "{name} {arg:?}");
+            assert_eq!(!warnings.is_empty(), *warns, "{name} {arg:?}: {warnings:?}");
+        }
+        let resolved = resolve_env(&[
+            (OTEL_TRACES_SAMPLER, "traceidratio"),
+            (OTEL_TRACES_SAMPLER_ARG, "2"),
+        ]);
+        assert_warned(
+            &resolved.warnings,
+            &[OTEL_TRACES_SAMPLER_ARG, "\"2\"", "1.0"],
+        );
+        let settings = Settings {
+            sampler_set: true,
+            ..Settings::default()
+        };
+        let config = resolve(&settings, &env(&[(OTEL_TRACES_SAMPLER, "always_off")]))
+            .unwrap()
+            .config;
+        assert_eq!(config.sampler, None, "the builder's sampler is used");
+    }
+
+    #[test]
+    fn batch_span_processor() {
+        let ms = Duration::from_millis;
+        // (variable, value, expected config, warns)
+        let d = BatchConfig::default();
+        let table = [
+            (
+                OTEL_BSP_SCHEDULE_DELAY,
+                "250",
+                BatchConfig {
+                    scheduled_delay: ms(250),
+                    ..d
+                },
+                false,
+            ),
+            (OTEL_BSP_SCHEDULE_DELAY, "0", d, true),
+            (OTEL_BSP_SCHEDULE_DELAY, "1s", d, true),
+            (
+                OTEL_BSP_EXPORT_TIMEOUT,
+                "1000",
+                BatchConfig {
+                    export_timeout: ms(1000),
+                    ..d
+                },
+                false,
+            ),
+            (OTEL_BSP_EXPORT_TIMEOUT, "-5", d, true),
+            (
+                OTEL_BSP_MAX_QUEUE_SIZE,
+                "4096",
+                BatchConfig {
+                    max_queue_size: 4096,
+                    ..d
+                },
+                false,
+            ),
+            (OTEL_BSP_MAX_QUEUE_SIZE, "0", d, true),
+            (OTEL_BSP_MAX_QUEUE_SIZE, "lots", d, true),
+            // A queue smaller than the batch size makes the batch size follow it.
+            (
+                OTEL_BSP_MAX_QUEUE_SIZE,
+                "100",
+                BatchConfig {
+                    max_queue_size: 100,
+                    max_export_batch_size: 100,
+                    ..d
+                },
+                true,
+            ),
+            (
+                OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+                "64",
+                BatchConfig {
+                    max_export_batch_size: 64,
+                    ..d
+                },
+                false,
+            ),
+            (
+                OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+                "4096",
+                BatchConfig {
+                    max_export_batch_size: 2048,
+                    ..d
+                },
+                true,
+            ),
+            (OTEL_BSP_MAX_EXPORT_BATCH_SIZE, "0", d, true),
+        ];
+        for (name, value, expected, warns) in table {
+            let Resolved { config, warnings } = resolve_env(&[(name, value)]);
+            assert_eq!(config.batch, expected, "{name}={value}");
+            assert_eq!(!warnings.is_empty(), warns, "{name}={value}: {warnings:?}");
+        }
+        let resolved = resolve_env(&[(OTEL_BSP_MAX_QUEUE_SIZE, "lots")]);
+        assert_warned(
+            &resolved.warnings,
+            &[OTEL_BSP_MAX_QUEUE_SIZE, "\"lots\"", "2048"],
+        );
+
+        // The builder beats the environment; its mistakes are errors.
+        let settings = Settings {
+            batch: BatchSettings {
+                max_queue_size: Some(10),
+                scheduled_delay: Some(ms(1)),
+                max_export_batch_size: Some(5),
+                export_timeout: Some(ms(2)),
+            },
+            ..Settings::default()
+        };
+        let vars = [
+            (OTEL_BSP_MAX_QUEUE_SIZE, "1"),
+            (OTEL_BSP_SCHEDULE_DELAY, "1"),
+            (OTEL_BSP_MAX_EXPORT_BATCH_SIZE, "1"),
+            (OTEL_BSP_EXPORT_TIMEOUT, "1"),
+        ];
+        let config = resolve(&settings, &env(&vars)).unwrap().config;
+        assert_eq!(
+            config.batch,
+            BatchConfig {
+                max_queue_size: 10,
+                scheduled_delay: ms(1),
+                max_export_batch_size: 5,
+                export_timeout: ms(2)
+            }
+        );
+        for batch in [
+            BatchSettings {
+                max_queue_size: Some(0),
+                ..BatchSettings::default()
+            },
+            BatchSettings {
+                scheduled_delay: Some(Duration::ZERO),
+                ..BatchSettings::default()
+            },
+            BatchSettings {
+                export_timeout: Some(Duration::ZERO),
+                ..BatchSettings::default()
+            },
+            BatchSettings {
+                max_export_batch_size: Some(0),
+                ..BatchSettings::default()
+            },
+            BatchSettings {
+                max_queue_size: Some(4),
+                max_export_batch_size: Some(8),
+                ..BatchSettings::default()
+            },
+        ] {
+            let settings = Settings {
+                batch,
+                ..Settings::default()
+            };
+            let error = resolve(&settings, &Env::default()).unwrap_err();
+            assert!(matches!(error, Error::InvalidSetting { .. }), "{error}");
+        }
+    }
+
+    #[test]
+    fn limits() {
+        let d = Limits::default();
+        type Row = (
+            &'static [(&'static str, &'static str)],
+            Limits,
+            Option<usize>,
+            bool,
+        );
+        let table: &[Row] = &[
+            (
+                &[(OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT, "10")],
+                Limits {
+                    attributes_per_span: 10,
+                    ..d
+                },
+                None,
+                false,
+            ),
+            (
+                &[(OTEL_ATTRIBUTE_COUNT_LIMIT, "20")],
+                Limits {
+                    attributes_per_span: 20,
+                    attributes_per_event: 20,
+                    attributes_per_link: 20,
+                    ..d
+                },
+                None,
+                false,
+            ),
+            (
+                &[
+                    (OTEL_ATTRIBUTE_COUNT_LIMIT, "20"),
+                    (OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT, "5"),
+                ],
+                Limits {
+                    attributes_per_span: 5,
+                    attributes_per_event: 20,
+                    attributes_per_link: 20,
+                    ..d
+                },
+                None,
+                false,
+            ),
+            (
+                &[(OTEL_SPAN_EVENT_COUNT_LIMIT, "3")],
+                Limits {
+                    events_per_span: 3,
+                    ..d
+                },
+                None,
+                false,
+            ),
+            (
+                &[(OTEL_SPAN_LINK_COUNT_LIMIT, "0")],
+                Limits {
+                    links_per_span: 0,
+                    ..d
+                },
+                None,
+                false,
+            ),
+            (
+                &[(OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT, "7")],
+                Limits {
+                    attributes_per_event: 7,
+                    ..d
+                },
+                None,
+                false,
+            ),
+            (
+                &[(OTEL_LINK_ATTRIBUTE_COUNT_LIMIT, "8")],
+                Limits {
+                    attributes_per_link: 8,
+                    ..d
+                },
+                None,
+                false,
+            ),
+            (&[(OTEL_SPAN_EVENT_COUNT_LIMIT, "many")], d, None, true),
+            (
+                &[(OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT, "100")],
+                d,
+                Some(100),
+                false,
+            ),
+            (
+                &[(OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT, "50")],
+                d,
+                Some(50),
+                false,
+            ),
+            (
+                &[
+                    (OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT, "100"),
+                    (OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT, "50"),
+                ],
+                d,
+                Some(50),
+                false,
+            ),
+            // An invalid specific variable falls back to the general one.
+            (
+                &[
+                    (OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT, "100"),
+                    (OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT, "x"),
+                ],
+                d,
+                Some(100),
+                true,
+            ),
+            (&[(OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT, "-1")], d, None, true),
+        ];
+        for (vars, limits, length, warns) in table {
+            let Resolved { config, warnings } = resolve_env(vars);
+            assert_eq!(config.limits, *limits, "{vars:?}");
+            assert_eq!(config.attribute_value_length_limit, *length, "{vars:?}");
+            assert_eq!(!warnings.is_empty(), *warns, "{vars:?}: {warnings:?}");
+        }
+        let resolved = resolve_env(&[
+            (OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT, "100"),
+            (OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT, "x"),
+        ]);
+        assert_warned(
+            &resolved.warnings,
+            &[
+                OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT,
+                "\"x\"",
+                OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT,
+            ],
+        );
+        let settings = Settings {
+            limits: Some(Limits {
+                events_per_span: 1,
+                ..d
+            }),
+            attribute_value_length_limit: Some(None),
+            ..Settings::default()
+        };
+        let vars = [
+            (OTEL_SPAN_EVENT_COUNT_LIMIT, "9"),
+            (OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT, "9"),
+        ];
+        let config = resolve(&settings, &env(&vars)).unwrap().config;
+        assert_eq!(config.limits.events_per_span, 1);
+        assert_eq!(
+            config.attribute_value_length_limit, None,
+            "the builder said: no limit"
+        );
+    }
+
+    #[test]
+    fn otlp_protocol() {
+        let table = [
+            (
+                &[(OTEL_EXPORTER_OTLP_PROTOCOL, "grpc")][..],
+                Protocol::Grpc,
+                false,
+            ),
+            (
+                &[(OTEL_EXPORTER_OTLP_PROTOCOL, "http/json")][..],
+                Protocol::HttpJson,
+                false,
+            ),
+            (
+                &[(OTEL_EXPORTER_OTLP_PROTOCOL, "http/protobuf")][..],
+                Protocol::HttpProtobuf,
+                false,
+            ),
+            (
+                &[
+                    (OTEL_EXPORTER_OTLP_PROTOCOL, "grpc"),
+                    (OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, "http/json"),
+                ][..],
+                Protocol::HttpJson,
+                false,
+            ),
+            (
+                &[(OTEL_EXPORTER_OTLP_PROTOCOL, "http")][..],
+                Protocol::HttpProtobuf,
+                true,
+            ),
+            // An invalid signal-specific value falls back to the generic one.
+            (
+                &[
+                    (OTEL_EXPORTER_OTLP_PROTOCOL, "grpc"),
+                    (OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, "udp"),
+                ][..],
+                Protocol::Grpc,
+                true,
+            ),
+        ];
+        for (vars, expected, warns) in table {
+            let (otlp, warnings) = otlp_env(vars);
+            assert_eq!(otlp.protocol, expected, "{vars:?}");
+            assert_eq!(!warnings.is_empty(), warns, "{vars:?}: {warnings:?}");
+        }
+        let settings = Settings {
+            otlp: OtlpSettings {
+                protocol: Some(Protocol::Grpc),
+                ..OtlpSettings::default()
+            },
+            ..Settings::default()
+        };
+        let config = resolve(
+            &settings,
+            &env(&[(OTEL_EXPORTER_OTLP_PROTOCOL, "http/json")]),
+        )
+        .unwrap()
+        .config;
+        let otlp = config.otlp.unwrap();
+        assert_eq!(otlp.protocol, Protocol::Grpc);
+        assert_eq!(
+            otlp.endpoint, "http://localhost:4317",
+            "the gRPC default endpoint"
+        );
+    }
+
+    #[test]
+    fn otlp_endpoint_rules() {
+        const G: &str = OTEL_EXPORTER_OTLP_ENDPOINT;
+        const T: &str = OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+        const P: &str = OTEL_EXPORTER_OTLP_PROTOCOL;
+        const I: &str = OTEL_EXPORTER_OTLP_INSECURE;
+        const TI: &str = OTEL_EXPORTER_OTLP_TRACES_INSECURE;
+        let table: &[(Vars, &str, bool)] = &[
+            // HTTP: `/v1/traces` appended to the generic endpoint, whatever its path.
+            (
+                &[(G, "http://collector:4318")],
+                "http://collector:4318/v1/traces",
+                false,
+            ),
+            (
+                &[(G, "http://collector:4318/")],
+                "http://collector:4318/v1/traces",
+                false,
+            ),
+            (
+                &[(G, "https://collector/otlp")],
+                "https://collector/otlp/v1/traces",
+                false,
+            ),
+            (
+                &[(G, "https://collector/otlp/")],
+                "https://collector/otlp/v1/traces",
+                false,
+            ),
+            // ... and never to the signal-specific one, which gets `/` when it has no path.
+            (
+                &[(T, "http://collector:4318/custom")],
+                "http://collector:4318/custom",
+                false,
+            ),
+            (
+                &[(T, "http://collector:4318/v1/traces")],
+                "http://collector:4318/v1/traces",
+                false,
+            ),
+            (
+                &[(T, "http://collector:4318")],
+                "http://collector:4318/",
+                false,
+            ),
+            (
+                &[(G, "http://a:4318"), (T, "http://b:4318/x")],
+                "http://b:4318/x",
+                false,
+            ),
+            // Invalid values are reported and skipped.
+            (
+                &[(G, "collector:4318")],
+                "http://localhost:4318/v1/traces",
+                true,
+            ),
+            (
+                &[(G, "ftp://collector")],
+                "http://localhost:4318/v1/traces",
+                true,
+            ),
+            (
+                &[(T, "http://"), (G, "http://a:4318")],
+                "http://a:4318/v1/traces",
+                true,
+            ),
+            // gRPC: endpoints are used as they are, never given a path.
+            (&[(P, "grpc")], "http://localhost:4317", false),
+            (
+                &[(P, "grpc"), (G, "http://collector:4317")],
+                "http://collector:4317",
+                false,
+            ),
+            (
+                &[(P, "grpc"), (G, "https://collector:4317/")],
+                "https://collector:4317/",
+                false,
+            ),
+            (
+                &[(P, "grpc"), (T, "http://t:4317"), (G, "http://g:4317")],
+                "http://t:4317",
+                false,
+            ),
+            // ... and without a scheme, INSECURE decides between http and https.
+            (
+                &[(P, "grpc"), (G, "collector:4317")],
+                "https://collector:4317",
+                false,
+            ),
+            (
+                &[(P, "grpc"), (G, "collector:4317"), (I, "true")],
+                "http://collector:4317",
+                false,
+            ),
+            (
+                &[
+                    (P, "grpc"),
+                    (G, "collector:4317"),
+                    (I, "true"),
+                    (TI, "false"),
+                ],
+                "https://collector:4317",
+                false,
+            ),
+            (
+                &[(P, "grpc"), (G, "collector:4317"), (I, "maybe")],
+                "https://collector:4317",
+                true,
+            ),
+            // INSECURE never changes an explicit scheme.
+            (
+                &[(P, "grpc"), (G, "https://collector:4317"), (I, "true")],
+                "https://collector:4317",
+                false,
+            ),
+        ];
+        for (vars, expected, warns) in table {
+            let (otlp, warnings) = otlp_env(vars);
+            assert_eq!(otlp.endpoint, *expected, "{vars:?}");
+            assert_eq!(!warnings.is_empty(), *warns, "{vars:?}: {warnings:?}");
+        }
+        let (_, warnings) = otlp_env(&[(G, "collector:4318")]);
+        assert_warned(&warnings, &[G, "\"collector:4318\"", "http://"]);
+    }
+
+    #[test]
+    fn otlp_endpoint_from_the_builder() {
+        let vars = [
+            (
+                OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+                "http://env-traces:4318/x",
+            ),
+            (OTEL_EXPORTER_OTLP_ENDPOINT, "http://env:4318"),
+        ];
+        let with = |endpoint: Option<&str>, traces: Option<&str>| {
+            let settings = Settings {
+                otlp: OtlpSettings {
+                    endpoint: endpoint.map(str::to_owned),
+                    traces_endpoint: traces.map(str::to_owned),
+                    ..OtlpSettings::default()
+                },
+                ..Settings::default()
+            };
+            resolve(&settings, &env(&vars)).map(|r| r.config.otlp.unwrap().endpoint)
+        };
+        assert_eq!(
+            with(Some("http://b:4318"), None).unwrap(),
+            "http://b:4318/v1/traces"
+        );
+        assert_eq!(
+            with(None, Some("http://b:4318/in")).unwrap(),
+            "http://b:4318/in"
+        );
+        assert_eq!(
+            with(Some("http://a:1"), Some("http://b:2/t")).unwrap(),
+            "http://b:2/t"
+        );
+        for bad in [
+            "ftp://collector",
+            "collector:4318",
+            "http://",
+            "http:// space",
+        ] {
+            match with(Some(bad), None) {
+                Err(Error::InvalidEndpoint {
+                    endpoint,
+                    source_name,
+                    ..
+                }) => {
+                    assert_eq!(endpoint, bad);
+                    assert_eq!(source_name, "otlp_endpoint");
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn otlp_headers() {
+        const G: &str = OTEL_EXPORTER_OTLP_HEADERS;
+        const T: &str = OTEL_EXPORTER_OTLP_TRACES_HEADERS;
+        let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+            list.iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let table: &[(Vars, Vars, bool)] = &[
+            (&[(G, "api-key=secret")], &[("api-key", "secret")], false),
+            (
+                &[(G, "a=1, b = x%20y ,c=p%3Dq")],
+                &[("a", "1"), ("b", "x y"), ("c", "p=q")],
+                false,
+            ),
+            // The signal-specific variable replaces the generic one.
+            (&[(G, "a=1"), (T, "b=2")], &[("b", "2")], false),
+            (&[(G, "novalue")], &[], true),
+            (&[(G, "bad name=1")], &[], true),
+            (&[(G, "a=%0A")], &[], true),
+        ];
+        for (vars, expected, warns) in table {
+            let (otlp, warnings) = otlp_env(vars);
+            assert_eq!(otlp.headers, pairs(expected), "{vars:?}");
+            assert_eq!(!warnings.is_empty(), *warns, "{vars:?}: {warnings:?}");
+        }
+        // An invalid value is reported without showing it: it may be a secret.
+        let (_, warnings) = otlp_env(&[(G, "authorization=Bearer%20hunter2,oops")]);
+        assert_warned(&warnings, &[G, "not shown"]);
+        assert!(
+            !warnings.iter().any(|w| w.contains("hunter2")),
+            "{warnings:?}"
+        );
+
+        // Builder headers are added, replacing same-named ones (case-insensitively).
+        let settings = Settings {
+            otlp: OtlpSettings {
+                headers: pairs(&[("API-Key", "from-builder"), ("x-extra", "1")]),
+                ..OtlpSettings::default()
+            },
+            ..Settings::default()
+        };
+        let config = resolve(&settings, &env(&[(G, "api-key=env,other=2")]))
+            .unwrap()
+            .config;
+        assert_eq!(
+            config.otlp.unwrap().headers,
+            pairs(&[
+                ("other", "2"),
+                ("API-Key", "from-builder"),
+                ("x-extra", "1")
+            ])
+        );
+        let settings = Settings {
+            otlp: OtlpSettings {
+                headers: pairs(&[("authorization", "Bearer hunter2\n")]),
+                ..OtlpSettings::default()
+            },
+            ..Settings::default()
+        };
+        let error = resolve(&settings, &Env::default()).unwrap_err();
+        assert!(matches!(error, Error::InvalidHeader { .. }));
+        assert!(!error.to_string().contains("hunter2"), "{error}");
+    }
+
+    #[test]
+    fn otlp_timeout_compression_and_certificates() {
+        let ms = Duration::from_millis;
+        let table: &[(Vars, Duration, Compression, bool)] = &[
+            (
+                &[(OTEL_EXPORTER_OTLP_TIMEOUT, "2500")],
+                ms(2500),
+                Compression::None,
+                false,
+            ),
+            (
+                &[
+                    (OTEL_EXPORTER_OTLP_TIMEOUT, "2500"),
+                    (OTEL_EXPORTER_OTLP_TRACES_TIMEOUT, "700"),
+                ],
+                ms(700),
+                Compression::None,
+                false,
+            ),
+            (
+                &[(OTEL_EXPORTER_OTLP_TIMEOUT, "10s")],
+                ms(10_000),
+                Compression::None,
+                true,
+            ),
+            (
+                &[(OTEL_EXPORTER_OTLP_TIMEOUT, "0")],
+                ms(10_000),
+                Compression::None,
+                true,
+            ),
+            (
+                &[(OTEL_EXPORTER_OTLP_COMPRESSION, "gzip")],
+                ms(10_000),
+                Compression::Gzip,
+                false,
+            ),
+            (
+                &[(OTEL_EXPORTER_OTLP_COMPRESSION, "GZIP")],
+                ms(10_000),
+                Compression::Gzip,
+                false,
+            ),
+            (
+                &[
+                    (OTEL_EXPORTER_OTLP_COMPRESSION, "gzip"),
+                    (OTEL_EXPORTER_OTLP_TRACES_COMPRESSION, "none"),
+                ],
+                ms(10_000),
+                Compression::None,
+                false,
+            ),
+            (
+                &[(OTEL_EXPORTER_OTLP_COMPRESSION, "zstd")],
+                ms(10_000),
+                Compression::None,
+                true,
+            ),
+        ];
+        for (vars, timeout, compression, warns) in table {
+            let (otlp, warnings) = otlp_env(vars);
+            assert_eq!(otlp.timeout, *timeout, "{vars:?}");
+            assert_eq!(otlp.compression, *compression, "{vars:?}");
+            assert_eq!(!warnings.is_empty(), *warns, "{vars:?}: {warnings:?}");
+        }
+
+        let (otlp, _) = otlp_env(&[
+            (OTEL_EXPORTER_OTLP_CERTIFICATE, "/generic/ca.pem"),
+            (OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE, "/traces/ca.pem"),
+            (OTEL_EXPORTER_OTLP_CLIENT_KEY, "/generic/key.pem"),
+            (OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE, "/generic/cert.pem"),
+            (
+                OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE,
+                "/traces/cert.pem",
+            ),
+        ]);
+        assert_eq!(otlp.certificate, Some(PathBuf::from("/traces/ca.pem")));
+        assert_eq!(otlp.client_key, Some(PathBuf::from("/generic/key.pem")));
+        assert_eq!(
+            otlp.client_certificate,
+            Some(PathBuf::from("/traces/cert.pem"))
+        );
+        let (otlp, _) = otlp_env(&[(OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY, "/traces/key.pem")]);
+        assert_eq!(otlp.client_key, Some(PathBuf::from("/traces/key.pem")));
+
+        let settings = Settings {
+            otlp: OtlpSettings {
+                timeout: Some(ms(5)),
+                compression: Some(Compression::None),
+                certificate: Some("/builder/ca.pem".into()),
+                client_key: Some("/builder/key.pem".into()),
+                client_certificate: Some("/builder/cert.pem".into()),
+                ..OtlpSettings::default()
+            },
+            ..Settings::default()
+        };
+        let vars = [
+            (OTEL_EXPORTER_OTLP_TIMEOUT, "100"),
+            (OTEL_EXPORTER_OTLP_COMPRESSION, "gzip"),
+            (OTEL_EXPORTER_OTLP_CERTIFICATE, "/env/ca.pem"),
+            (OTEL_EXPORTER_OTLP_CLIENT_KEY, "/env/key.pem"),
+            (OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE, "/env/cert.pem"),
+        ];
+        let otlp = resolve(&settings, &env(&vars))
+            .unwrap()
+            .config
+            .otlp
+            .unwrap();
+        assert_eq!(otlp.timeout, ms(5));
+        assert_eq!(otlp.compression, Compression::None);
+        assert_eq!(otlp.certificate, Some(PathBuf::from("/builder/ca.pem")));
+        assert_eq!(otlp.client_key, Some(PathBuf::from("/builder/key.pem")));
+        assert_eq!(
+            otlp.client_certificate,
+            Some(PathBuf::from("/builder/cert.pem"))
+        );
+
+        let settings = Settings {
+            otlp: OtlpSettings {
+                timeout: Some(Duration::ZERO),
+                ..OtlpSettings::default()
+            },
+            ..Settings::default()
+        };
+        assert!(matches!(
+            resolve(&settings, &Env::default()),
+            Err(Error::InvalidSetting {
+                setting: "otlp_timeout",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn no_color_and_shutdown_timeout() {
+        assert!(resolve_env(&[(NO_COLOR, "1")]).config.no_color);
+        // https://no-color.org: present and not empty.
+        assert!(!resolve_env(&[(NO_COLOR, "")]).config.no_color);
+        let settings = Settings {
+            shutdown_timeout: Some(Duration::from_millis(300)),
+            ..Settings::default()
+        };
+        let config = resolve(&settings, &Env::default()).unwrap().config;
+        assert_eq!(config.shutdown_timeout, Some(Duration::from_millis(300)));
+        let settings = Settings {
+            shutdown_timeout: Some(Duration::ZERO),
+            ..Settings::default()
+        };
+        assert!(resolve(&settings, &Env::default()).is_err());
+    }
+
+    #[test]
+    fn key_values_parse_like_the_specification() {
+        assert_eq!(
+            parse_key_values("a=1,,b=%E2%9C%93"),
+            Some(vec![("a".into(), "1".into()), ("b".into(), "✓".into())])
+        );
+        assert_eq!(parse_key_values(""), Some(vec![]));
+        assert_eq!(
+            parse_key_values("a=1=2"),
+            Some(vec![("a".into(), "1=2".into())])
+        );
+        assert_eq!(parse_key_values("a=%4"), None);
     }
 }

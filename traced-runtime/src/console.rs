@@ -449,7 +449,7 @@ mod tests {
     http.route=\"/orders\"
   ✓ load_user              ···██████·····················   20.00 ms
       user.id=7
-    • query                ····█████·····················   16.00 ms
+    • query                ····████······················   16.00 ms
   ✗ charge                 ············███████████████···   50.00 ms  card declined
       ! exception +20.00 ms exception.type=\"PaymentError\"
 ";

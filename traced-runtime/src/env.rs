@@ -181,9 +181,11 @@ impl Env {
         }
     }
 
-    /// Whether `name` is set at all, even to an empty value.
-    pub(crate) fn is_set(&self, name: &str) -> bool {
-        self.vars.contains_key(name)
+    /// `self` with `name` set to a value that is not UTF-8.
+    #[cfg(test)]
+    pub(crate) fn with_non_utf8(mut self, name: &str) -> Env {
+        self.vars.insert(name.to_owned(), None);
+        self
     }
 }
 

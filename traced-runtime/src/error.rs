@@ -75,6 +75,12 @@ pub enum Error {
     /// slow, or check that it is reachable.
     #[error("telemetry shutdown did not finish within {0:?}; spans not yet exported may be lost (is the collector reachable? raise `shutdown_timeout` if it is slow)")]
     ShutdownTimeout(Duration),
+    /// The last export failed: the spans it carried, and any still queued, were not delivered.
+    #[error("spans were not exported: {reason}; check that the collector is reachable and the endpoint, protocol and headers are right")]
+    Export {
+        /// What the exporter reported (never a header value).
+        reason: String,
+    },
     /// The SDK reported an export or shutdown failure.
     #[error("telemetry {operation} failed: {source}")]
     Sdk {

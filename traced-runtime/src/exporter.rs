@@ -108,6 +108,57 @@ pub(crate) struct Exporting {
     runtime: Option<Handle>,
     export_timeout: Duration,
     value_length_limit: Option<usize>,
+    health: Arc<ExportHealth>,
+}
+
+/// Whether exports fail. The SDK only logs export errors through its internal log (silent
+/// unless enabled), so a dead collector would lose every span without a word: the first
+/// failure of a run of failures is printed on stderr, and the guard's `shutdown()` returns
+/// the last one if no export succeeded since.
+#[derive(Debug, Default)]
+pub(crate) struct ExportHealth {
+    last_error: std::sync::Mutex<Option<String>>,
+    reported: std::sync::atomic::AtomicBool,
+}
+
+impl ExportHealth {
+    fn record(&self, result: &OTelSdkResult) {
+        use std::sync::atomic::Ordering;
+        let mut last = self
+            .last_error
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match result {
+            Ok(()) => {
+                *last = None;
+                self.reported.store(false, Ordering::Relaxed);
+            }
+            Err(error) => {
+                let message = match error {
+                    OTelSdkError::Timeout(timeout) => {
+                        format!("the export did not finish within {timeout:?}")
+                    }
+                    OTelSdkError::InternalFailure(message) => message.clone(),
+                    other => other.to_string(),
+                };
+                if !self.reported.swap(true, Ordering::Relaxed) {
+                    eprintln!(
+                        "traced: {message} (spans are being dropped; further failures are not \
+                         printed until an export succeeds)"
+                    );
+                }
+                *last = Some(message);
+            }
+        }
+    }
+
+    /// The error of the last export, if it failed.
+    pub(crate) fn last_error(&self) -> Option<String> {
+        self.last_error
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
 }
 
 impl Exporting {
@@ -122,7 +173,12 @@ impl Exporting {
             runtime,
             export_timeout,
             value_length_limit,
+            health: Arc::default(),
         }
+    }
+
+    pub(crate) fn health(&self) -> Arc<ExportHealth> {
+        Arc::clone(&self.health)
     }
 }
 
@@ -132,14 +188,24 @@ impl SpanExporter for Exporting {
             truncate_values(&mut batch, limit);
         }
         let inner = Arc::clone(&self.inner);
-        let export = async move { inner.dyn_export(batch).await };
+        let health = Arc::clone(&self.health);
+        let export = async move {
+            let result = inner.dyn_export(batch).await;
+            health.record(&result);
+            result
+        };
         match &self.runtime {
             Some(runtime) => {
                 let timeout = self.export_timeout;
+                let health = Arc::clone(&self.health);
                 let task = runtime.spawn(async move {
                     match tokio::time::timeout(timeout, export).await {
                         Ok(result) => result,
-                        Err(_) => Err(OTelSdkError::Timeout(timeout)),
+                        Err(_) => {
+                            let result = Err(OTelSdkError::Timeout(timeout));
+                            health.record(&result);
+                            result
+                        }
                     }
                 });
                 Either::Left(async move {
@@ -212,8 +278,14 @@ fn truncated(s: &str, limit: usize) -> Option<StringValue> {
 }
 
 /// Builds the OTLP exporter that `config` describes; its client lives on `runtime`.
+/// `stopping` is set when shutdown starts: from then on failed exports are not retried, so
+/// that shutdown is as quick as the collector lets it be.
 #[allow(unused_variables)]
-pub(crate) fn otlp(config: &OtlpConfig, runtime: &Handle) -> Result<Box<dyn DynExporter>, Error> {
+pub(crate) fn otlp(
+    config: &OtlpConfig,
+    runtime: &Handle,
+    stopping: Arc<std::sync::atomic::AtomicBool>,
+) -> Result<Box<dyn DynExporter>, Error> {
     #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
     {
         if config.compression == Compression::Gzip && !cfg!(feature = "gzip") {
@@ -240,11 +312,13 @@ pub(crate) fn otlp(config: &OtlpConfig, runtime: &Handle) -> Result<Box<dyn DynE
     }
     match config.protocol {
         #[cfg(feature = "otlp-grpc")]
-        Protocol::Grpc => Ok(Box::new(otlp::OtlpExporter::grpc(config, runtime)?)),
+        Protocol::Grpc => Ok(Box::new(otlp::OtlpExporter::grpc(
+            config, runtime, stopping,
+        )?)),
         #[cfg(feature = "otlp-http")]
-        Protocol::HttpProtobuf | Protocol::HttpJson => {
-            Ok(Box::new(otlp::OtlpExporter::http(config, runtime)?))
-        }
+        Protocol::HttpProtobuf | Protocol::HttpJson => Ok(Box::new(otlp::OtlpExporter::http(
+            config, runtime, stopping,
+        )?)),
         #[allow(unreachable_patterns)]
         protocol => Err(Error::FeatureDisabled {
             feature: if protocol == crate::config::Protocol::Grpc {
@@ -260,6 +334,8 @@ pub(crate) fn otlp(config: &OtlpConfig, runtime: &Handle) -> Result<Box<dyn DynE
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 mod otlp {
     use std::fmt;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
     use std::time::Duration;
 
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -270,7 +346,9 @@ mod otlp {
     use opentelemetry_sdk::Resource;
     use tokio::runtime::Handle;
 
-    use crate::config::{Compression, OtlpConfig};
+    #[cfg(any(feature = "gzip", feature = "otlp-http"))]
+    use crate::config::Compression;
+    use crate::config::OtlpConfig;
     use crate::error::Error;
 
     const USER_AGENT: &str = concat!("OTel-OTLP-Exporter-Rust/traced-", env!("CARGO_PKG_VERSION"));
@@ -280,13 +358,29 @@ mod otlp {
         resource: ResourceAttributesWithSchema,
         endpoint: String,
         timeout: Duration,
+        stopping: Arc<AtomicBool>,
     }
 
+    /// Waits before each retry of a transient failure (the specification's exponential
+    /// backoff, kept short: the batch export timeout bounds the whole anyway).
+    const RETRY_DELAYS: [Duration; 3] = [
+        Duration::from_millis(100),
+        Duration::from_millis(400),
+        Duration::from_millis(1600),
+    ];
+
+    /// Why one request failed, and whether trying again may help.
+    pub(super) struct Failure {
+        reason: String,
+        retryable: bool,
+    }
+
+    // Boxed: the two clients differ much in size, and one exporter exists per pipeline.
     enum Transport {
         #[cfg(feature = "otlp-grpc")]
-        Grpc(grpc_transport::Grpc),
+        Grpc(Box<grpc_transport::Grpc>),
         #[cfg(feature = "otlp-http")]
-        Http(http_transport::Http),
+        Http(Box<http_transport::Http>),
     }
 
     impl fmt::Debug for OtlpExporter {
@@ -310,22 +404,32 @@ mod otlp {
 
     impl OtlpExporter {
         #[cfg(feature = "otlp-grpc")]
-        pub(super) fn grpc(config: &OtlpConfig, runtime: &Handle) -> Result<Self, Error> {
+        pub(super) fn grpc(
+            config: &OtlpConfig,
+            runtime: &Handle,
+            stopping: Arc<AtomicBool>,
+        ) -> Result<Self, Error> {
             Ok(OtlpExporter {
-                transport: Transport::Grpc(grpc_transport::Grpc::new(config, runtime)?),
+                transport: Transport::Grpc(Box::new(grpc_transport::Grpc::new(config, runtime)?)),
                 resource: ResourceAttributesWithSchema::default(),
                 endpoint: config.endpoint.clone(),
                 timeout: config.timeout,
+                stopping,
             })
         }
 
         #[cfg(feature = "otlp-http")]
-        pub(super) fn http(config: &OtlpConfig, runtime: &Handle) -> Result<Self, Error> {
+        pub(super) fn http(
+            config: &OtlpConfig,
+            runtime: &Handle,
+            stopping: Arc<AtomicBool>,
+        ) -> Result<Self, Error> {
             Ok(OtlpExporter {
-                transport: Transport::Http(http_transport::Http::new(config, runtime)?),
+                transport: Transport::Http(Box::new(http_transport::Http::new(config, runtime)?)),
                 resource: ResourceAttributesWithSchema::default(),
                 endpoint: config.endpoint.clone(),
                 timeout: config.timeout,
+                stopping,
             })
         }
     }
@@ -335,18 +439,29 @@ mod otlp {
             let request = ExportTraceServiceRequest {
                 resource_spans: group_spans_by_resource_and_scope(batch, &self.resource),
             };
-            let result = match &self.transport {
-                #[cfg(feature = "otlp-grpc")]
-                Transport::Grpc(grpc) => grpc.export(request, self.timeout).await,
-                #[cfg(feature = "otlp-http")]
-                Transport::Http(http) => http.export(request, self.timeout).await,
-            };
-            result.map_err(|reason| {
-                OTelSdkError::InternalFailure(format!(
-                    "OTLP export to {} failed: {reason}",
-                    self.endpoint
-                ))
-            })
+            let mut delays = RETRY_DELAYS.iter();
+            loop {
+                let result = match &self.transport {
+                    #[cfg(feature = "otlp-grpc")]
+                    Transport::Grpc(grpc) => grpc.export(&request, self.timeout).await,
+                    #[cfg(feature = "otlp-http")]
+                    Transport::Http(http) => http.export(&request, self.timeout).await,
+                };
+                let failure = match result {
+                    Ok(()) => return Ok(()),
+                    Err(failure) => failure,
+                };
+                let retry = failure.retryable && !self.stopping.load(Ordering::Relaxed);
+                match delays.next().filter(|_| retry) {
+                    Some(delay) => tokio::time::sleep(*delay).await,
+                    None => {
+                        return Err(OTelSdkError::InternalFailure(format!(
+                            "OTLP export to {} failed: {}",
+                            self.endpoint, failure.reason
+                        )))
+                    }
+                }
+            }
         }
 
         fn set_resource(&mut self, resource: &Resource) {
@@ -438,11 +553,13 @@ mod otlp {
                     let _runtime = runtime.enter();
                     endpoint.connect_lazy()
                 };
-                let mut client = TraceServiceClient::new(channel);
+                let client = TraceServiceClient::new(channel);
                 #[cfg(feature = "gzip")]
-                if config.compression == Compression::Gzip {
-                    client = client.send_compressed(tonic::codec::CompressionEncoding::Gzip);
-                }
+                let client = if config.compression == Compression::Gzip {
+                    client.send_compressed(tonic::codec::CompressionEncoding::Gzip)
+                } else {
+                    client
+                };
                 let mut metadata = MetadataMap::new();
                 for (name, value) in &config.headers {
                     let header = || Error::InvalidHeader {
@@ -459,11 +576,12 @@ mod otlp {
 
             pub(super) async fn export(
                 &self,
-                request: ExportTraceServiceRequest,
+                request: &ExportTraceServiceRequest,
                 timeout: Duration,
-            ) -> Result<(), String> {
+            ) -> Result<(), Failure> {
+                use tonic::Code;
                 let mut client = self.client.clone();
-                let mut request = tonic::Request::new(request);
+                let mut request = tonic::Request::new(request.clone());
                 *request.metadata_mut() = self.metadata.clone();
                 request.set_timeout(timeout);
                 match client.export(request).await {
@@ -478,7 +596,17 @@ mod otlp {
                             reason.push_str(&format!(": {error}"));
                             source = error.source();
                         }
-                        Err(reason)
+                        // The codes the OTLP specification calls retryable.
+                        let retryable = matches!(
+                            status.code(),
+                            Code::Cancelled
+                                | Code::DeadlineExceeded
+                                | Code::Aborted
+                                | Code::OutOfRange
+                                | Code::Unavailable
+                                | Code::DataLoss
+                        );
+                        Err(Failure { reason, retryable })
                     }
                 }
             }
@@ -563,15 +691,23 @@ mod otlp {
 
             pub(super) async fn export(
                 &self,
-                request: ExportTraceServiceRequest,
+                request: &ExportTraceServiceRequest,
                 timeout: Duration,
-            ) -> Result<(), String> {
+            ) -> Result<(), Failure> {
+                let fatal = |reason: String| Failure {
+                    reason,
+                    retryable: false,
+                };
                 let body = if self.json {
-                    serde_json::to_vec(&request).map_err(|error| error.to_string())?
+                    serde_json::to_vec(request).map_err(|error| fatal(error.to_string()))?
                 } else {
                     request.encode_to_vec()
                 };
-                let body = if self.gzip { gzip(body)? } else { body };
+                let body = if self.gzip {
+                    gzip(body).map_err(fatal)?
+                } else {
+                    body
+                };
                 let mut builder = Request::post(self.uri.clone())
                     .header(
                         CONTENT_TYPE,
@@ -590,25 +726,34 @@ mod otlp {
                 }
                 let request = builder
                     .body(Full::new(Bytes::from(body)))
-                    .map_err(|error| error.to_string())?;
+                    .map_err(|error| fatal(error.to_string()))?;
                 let exchange = async {
-                    let response = self
-                        .client
-                        .request(request)
-                        .await
-                        .map_err(|error| render_chain(&error))?;
+                    let response = self.client.request(request).await.map_err(|error| {
+                        // Connection failures are transient as far as the client can tell.
+                        Failure {
+                            reason: render_chain(&error),
+                            retryable: error.is_connect(),
+                        }
+                    })?;
                     let status = response.status();
                     // Read the body so the connection can be reused.
                     let _ = response.into_body().collect().await;
                     if status.is_success() {
                         Ok(())
                     } else {
-                        Err(format!("HTTP status {status}"))
+                        Err(Failure {
+                            reason: format!("HTTP status {status}"),
+                            // The statuses the OTLP specification calls retryable.
+                            retryable: matches!(status.as_u16(), 429 | 502 | 503 | 504),
+                        })
                     }
                 };
                 match tokio::time::timeout(timeout, exchange).await {
                     Ok(result) => result,
-                    Err(_) => Err(format!("no response within {timeout:?}")),
+                    Err(_) => Err(Failure {
+                        reason: format!("no response within {timeout:?}"),
+                        retryable: true,
+                    }),
                 }
             }
         }

@@ -1,7 +1,8 @@
 //! The guard `install()` returns: keeps telemetry running, and flushes and shuts it down
 //! within a bound when dropped.
 
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use opentelemetry_sdk::error::OTelSdkError;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 
 use crate::error::Error;
+use crate::exporter::ExportHealth;
 use crate::runtime::ExportRuntime;
 
 /// How long shutting down may take unless `shutdown_timeout` says otherwise.
@@ -35,6 +37,10 @@ struct Installed {
     timeout: Duration,
     /// Which installation this is, to uninstall only our own.
     id: u64,
+    /// The health of each exporter.
+    health: Vec<Arc<ExportHealth>>,
+    /// Set when shutdown starts: failed exports are no longer retried.
+    stopping: Arc<AtomicBool>,
 }
 
 impl TelemetryGuard {
@@ -43,6 +49,8 @@ impl TelemetryGuard {
         runtime: Option<ExportRuntime>,
         timeout: Duration,
         id: u64,
+        health: Vec<Arc<ExportHealth>>,
+        stopping: Arc<AtomicBool>,
     ) -> TelemetryGuard {
         TelemetryGuard {
             installed: Some(Installed {
@@ -50,6 +58,8 @@ impl TelemetryGuard {
                 runtime,
                 timeout,
                 id,
+                health,
+                stopping,
             }),
         }
     }
@@ -75,7 +85,8 @@ impl TelemetryGuard {
             return Ok(());
         };
         let provider = installed.provider.clone();
-        bounded(installed.timeout, "flush", move || provider.force_flush())
+        bounded(installed.timeout, "flush", move || provider.force_flush())?;
+        installed.export_error()
     }
 
     /// Exports the spans still queued and shuts down, waiting at most the shutdown timeout;
@@ -95,7 +106,10 @@ impl Installed {
             runtime,
             timeout,
             id,
+            health,
+            stopping,
         } = self;
+        stopping.store(true, Ordering::Relaxed);
         let result = {
             let provider = provider.clone();
             bounded(timeout, "shutdown", move || {
@@ -106,7 +120,19 @@ impl Installed {
         // Stops the export runtime: an export still waiting on a dead collector is cancelled,
         // which lets the processor's thread finish.
         drop(runtime);
-        result
+        result?;
+        // The SDK's shutdown succeeds even when its last export failed: say so.
+        match health.iter().find_map(|health| health.last_error()) {
+            Some(reason) => Err(Error::Export { reason }),
+            None => Ok(()),
+        }
+    }
+
+    fn export_error(&self) -> Result<(), Error> {
+        match self.health.iter().find_map(|health| health.last_error()) {
+            Some(reason) => Err(Error::Export { reason }),
+            None => Ok(()),
+        }
     }
 }
 
@@ -128,6 +154,7 @@ fn bounded(
     operation: &'static str,
     run: impl FnOnce() -> Result<(), OTelSdkError> + Send + 'static,
 ) -> Result<(), Error> {
+    let started = std::time::Instant::now();
     let (sender, receiver) = mpsc::sync_channel(1);
     let spawned = thread::Builder::new()
         .name(format!("traced-{operation}"))
@@ -148,7 +175,10 @@ fn bounded(
     };
     match result {
         Ok(()) => Ok(()),
+        // The provider wraps its processors' timeouts in an `InternalFailure`: an error that
+        // came when the bound was reached is that bound's.
         Err(OTelSdkError::Timeout(_)) => Err(Error::ShutdownTimeout(timeout)),
+        Err(_) if started.elapsed() >= timeout => Err(Error::ShutdownTimeout(timeout)),
         Err(source) => Err(Error::Sdk { operation, source }),
     }
 }

@@ -64,6 +64,23 @@ mod value;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+// logs (issue 6)
+#[cfg(feature = "log")]
+#[cfg_attr(docsrs, doc(cfg(feature = "log")))]
+pub mod log_bridge;
+mod log_ids;
+#[cfg(feature = "otlp-logs")]
+#[cfg_attr(docsrs, doc(cfg(feature = "otlp-logs")))]
+pub mod otlp_logs;
+#[cfg(feature = "tracing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
+pub mod tracing_layer;
+#[cfg(feature = "log")]
+pub use log_bridge::TraceIdsLogger;
+pub use log_ids::{log_ids, LogIds, SPAN_ID_FIELD, TRACE_ID_FIELD};
+#[cfg(feature = "tracing")]
+pub use tracing_layer::{with_trace_ids, TraceIdsFormat};
+
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
@@ -79,6 +96,17 @@ pub use value::{ArrayElement, AttrValue};
 pub use opentelemetry;
 pub use opentelemetry::{Context, KeyValue};
 pub use opentelemetry_sdk;
+
+// propagation and HTTP (issue 5)
+#[cfg(feature = "http-client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http-client")))]
+pub mod http_client;
+#[cfg(feature = "http-server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http-server")))]
+pub mod http_server;
+#[cfg(any(feature = "http-server", feature = "http-client"))]
+mod http_span;
+pub mod propagation;
 
 // setup (issue 3)
 mod config;

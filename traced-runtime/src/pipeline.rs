@@ -16,10 +16,11 @@
 
 use std::time::Duration;
 
+use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::Context;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{
-    Sampler, SdkTracerProvider, ShouldSample, Span, SpanData, SpanExporter, SpanLimits,
+    Sampler, SdkTracer, SdkTracerProvider, ShouldSample, Span, SpanData, SpanExporter, SpanLimits,
     SpanProcessor, TracerProviderBuilder,
 };
 use opentelemetry_sdk::Resource;
@@ -32,6 +33,9 @@ use crate::tracer;
 pub(crate) struct FastTracer {
     pub(crate) sampler: Box<dyn ShouldSample>,
     pub(crate) collector: Collector,
+    /// The pipeline's SDK tracer, for spans that outlive a body and are written from many
+    /// places (the HTTP layers' spans): they reach the same collector through the processor.
+    pub(crate) sdk: SdkTracer,
 }
 
 /// Builds the tracer provider of an application: spans of `#[traced]` and of the opentelemetry
@@ -125,11 +129,13 @@ impl<E: SpanExporter + 'static> SpanPipeline<E> {
             builder = customize(builder);
         }
         let provider = builder.build();
+        let sdk = provider.tracer_with_scope(tracer::scope());
         Ok((
             provider,
             FastTracer {
                 sampler: self.sampler,
                 collector,
+                sdk,
             },
         ))
     }

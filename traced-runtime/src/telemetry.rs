@@ -1,29 +1,10 @@
 //! One call sets up tracing: [`Telemetry::builder`]`()….install()`, or [`init`] for the
-//! environment alone.
-//!
-//! ```no_run
-//! use traced_runtime::{Sampler, Telemetry};
-//!
-//! # fn main() -> Result<(), traced_runtime::Error> {
-//! let _telemetry = Telemetry::builder()
-//!     .service_name("my-service")
-//!     .service_version("1.0.0")
-//!     .deployment_environment("production")
-//!     .otlp_endpoint("http://localhost:4318")
-//!     .sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(0.1))))
-//!     .install()?;
-//! // … the program; spans are exported until `_telemetry` is dropped.
-//! # Ok(())
-//! # }
-//! ```
-//!
-//! What the builder does not set, the `OTEL_*` environment variables of the specification do
-//! (see [`env`](crate::env)), then the specification's defaults. `install()` sets the global
-//! tracer provider (used by `#[traced]`, the opentelemetry API and other instrumentations)
-//! and the global propagator.
+//! environment alone. The decisions are in `config.rs`, the pieces in `exporter.rs`,
+//! `resource.rs`, `propagator.rs`; this file puts them together.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use opentelemetry::propagation::TextMapPropagator;
@@ -54,7 +35,49 @@ pub fn init() -> Result<TelemetryGuard, Error> {
     Telemetry::builder().install()
 }
 
-/// The entry point of the setup: [`Telemetry::builder`].
+/// Sets up tracing in one call: the tracer provider, the exporter, the sampler, the resource
+/// and the propagators.
+///
+/// ```no_run
+/// use traced_runtime::{Sampler, Telemetry};
+///
+/// # fn main() -> Result<(), traced_runtime::Error> {
+/// let _telemetry = Telemetry::builder()
+///     .service_name("my-service")
+///     .service_version("1.0.0")
+///     .deployment_environment("production")
+///     .otlp_endpoint("http://localhost:4318")
+///     .sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(0.1))))
+///     .install()?;
+/// // … the program: spans are exported until `_telemetry` is dropped.
+/// # Ok(())
+/// # }
+/// ```
+///
+/// Or, configured by the environment alone: `let _telemetry = traced_runtime::init()?;`.
+///
+/// **Precedence.** A builder value beats the environment variable, which beats the
+/// specification's default. Every trace variable of the OpenTelemetry specification is read
+/// (the list, with defaults, is [`env`](crate::env)), including those opentelemetry-rust
+/// ignores (`OTEL_SDK_DISABLED`, `OTEL_PROPAGATORS`, `OTEL_TRACES_EXPORTER`, the attribute
+/// value length limits, the certificate files, `OTEL_BSP_EXPORT_TIMEOUT`). An invalid
+/// variable is reported once on stderr, with its value (never for headers) and the default
+/// used instead.
+///
+/// **What `install()` does.** It builds the pipeline, makes it the global tracer provider
+/// (used by `#[traced]`, the opentelemetry API and other instrumentations) and the global
+/// propagator, and returns the [`TelemetryGuard`] that flushes and shuts it down.
+///
+/// **Any program.** Exports run on a small tokio runtime of their own thread, so a plain
+/// `fn main`, `#[tokio::main]` of either flavour, and code running after its runtime stopped
+/// all work, and shutdown never waits for more than its bound (default
+/// [`DEFAULT_SHUTDOWN_TIMEOUT`](crate::DEFAULT_SHUTDOWN_TIMEOUT)), even when the collector
+/// is unreachable.
+///
+/// **Exporters.** OTLP (`http/protobuf` by default as the specification recommends, port
+/// 4318; `grpc` on 4317 with [`otlp_protocol`](TelemetryBuilder::otlp_protocol) or
+/// `OTEL_EXPORTER_OTLP_PROTOCOL=grpc`; `http/json`), the console (each trace as a tree with
+/// a waterfall), none, or any `SpanExporter`: see [`Exporter`](crate::Exporter).
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Telemetry;
@@ -134,6 +157,14 @@ impl TelemetryBuilder {
                 self.custom_exporters.push(Some(custom));
             }
         }
+        self
+    }
+
+    /// Without `OTEL_TRACES_EXPORTER` (and without [`exporter`](Self::exporter)), print traces
+    /// on the console instead of sending them to a collector: for examples and tools, which
+    /// then ship to a collector with `OTEL_TRACES_EXPORTER=otlp`.
+    pub fn console_by_default(mut self) -> Self {
+        self.settings.console_by_default = true;
         self
     }
 
@@ -333,13 +364,16 @@ impl TelemetryBuilder {
         };
         let limit = config.attribute_value_length_limit;
         let batch = config.batch;
-        let batched = |exporter: Box<dyn DynExporter>, runtime: &ExportRuntime| {
+        let mut health = Vec::new();
+        let stopping = Arc::new(AtomicBool::new(false));
+        let mut batched = |exporter: Box<dyn DynExporter>, runtime: &ExportRuntime| {
             let exporter = Exporting::new(
                 exporter,
                 Some(runtime.handle().clone()),
                 batch.export_timeout,
                 limit,
             );
+            health.push(exporter.health());
             BatchSpanProcessor::builder(exporter)
                 .with_batch_config(
                     BatchConfigBuilder::default()
@@ -373,7 +407,7 @@ impl TelemetryBuilder {
                         exporter: "otlp",
                         reason: "no OTLP configuration".into(),
                     })?;
-                    let exporter = exporter::otlp(otlp, runtime.handle())?;
+                    let exporter = exporter::otlp(otlp, runtime.handle(), Arc::clone(&stopping))?;
                     builder = builder.with_span_processor(batched(exporter, runtime));
                 }
                 (ExporterSlot::Custom(index), Some(runtime)) => {
@@ -412,6 +446,8 @@ impl TelemetryBuilder {
             runtime,
             config.shutdown_timeout.unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT),
             id,
+            health,
+            stopping,
         ))
     }
 }
