@@ -191,6 +191,7 @@ fn a_global_provider_receives_api_spans_as_children_of_traced_spans() {
 
     #[traced]
     fn outer() {
+        std::thread::sleep(std::time::Duration::from_millis(2));
         global::tracer("manual").in_span("manual.child", |_| {});
     }
     outer();

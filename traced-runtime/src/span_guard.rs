@@ -53,6 +53,8 @@ pub struct SpanGuard {
     cx: Option<Context>,
     /// Whether the span in `cx` records (and so must be ended).
     recording: bool,
+    /// Whether that span is a `FastSpan`, which ends at the span clock's time.
+    fast: bool,
     unset_status: bool,
     finished: bool,
 }
@@ -129,6 +131,7 @@ impl SpanGuard {
         SpanGuard {
             cx,
             recording: false,
+            fast: false,
             unset_status,
             finished: false,
         }
@@ -207,6 +210,7 @@ impl SpanGuard {
         SpanGuard {
             cx: Some(cx),
             recording: true,
+            fast: true,
             unset_status,
             finished: false,
         }
@@ -229,6 +233,7 @@ impl SpanGuard {
             return SpanGuard {
                 cx: Some(cx),
                 recording: true,
+                fast: false,
                 unset_status,
                 finished: false,
             };
@@ -304,7 +309,11 @@ impl SpanGuard {
         if let Some(cx) = &self.cx {
             let mut span = cx.span();
             f(&mut span);
-            span.end_with_timestamp(END_NOW);
+            if self.fast {
+                span.end_with_timestamp(END_NOW);
+            } else {
+                span.end();
+            }
         }
     }
 }
