@@ -518,3 +518,28 @@ fn logs_exporter_none_sends_nothing() {
             .all(|received| !body(&received.record).starts_with(test)));
     });
 }
+
+#[test]
+fn a_failed_export_is_reported_by_shutdown() {
+    let test = "e2e_refused";
+    // A port that was just free: nothing listens there.
+    let refused = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let logs = otlp_logs::install_with_env(Env::from_vars([
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", refused.as_str()),
+        ("OTEL_EXPORTER_OTLP_TIMEOUT", "2000"),
+    ]))
+    .unwrap();
+    let subscriber = tracing_subscriber::registry().with(logs.tracing_layer());
+    tracing::subscriber::with_default(subscriber, || tracing::info!("{test}: lost"));
+    let started = Instant::now();
+    let error = logs.shutdown().unwrap_err().to_string();
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(
+        error.contains("log records were not exported") && error.contains(&refused),
+        "{error}"
+    );
+}

@@ -107,6 +107,7 @@ pub(crate) fn build(
     let mut builder = SdkLoggerProvider::builder().with_resource(resource);
     let exporter_off = env_value(env, OTEL_LOGS_EXPORTER).is_some_and(|v| v == "none");
     let mut own_runtime = None;
+    let last_error = LastError::default();
     if let (Some(otlp), false, false) = (&config.otlp, exporter_off, config.disabled) {
         let logs_otlp = OtlpConfig {
             endpoint: logs_endpoint(
@@ -120,12 +121,13 @@ pub(crate) fn build(
             Some(handle) => handle.clone(),
             None => own_runtime.insert(ExportRuntime::start()?).handle().clone(),
         };
-        let exporter = OtlpLogExporter::new(&logs_otlp, &handle)?;
+        let exporter = OtlpLogExporter::new(&logs_otlp, &handle, last_error.clone())?;
         builder = builder.with_log_processor(BatchLogProcessor::builder(exporter).build());
     }
     Ok(LogsGuard {
         provider: builder.build(),
         runtime: own_runtime,
+        last_error,
         timeout: config
             .shutdown_timeout
             .unwrap_or(crate::DEFAULT_SHUTDOWN_TIMEOUT),
@@ -163,6 +165,8 @@ pub struct LogsGuard {
     /// Dropped after the provider's shutdown.
     runtime: Option<ExportRuntime>,
     timeout: Duration,
+    /// The last export failure, which the SDK's flush and shutdown do not report.
+    last_error: LastError,
 }
 
 impl LogsGuard {
@@ -188,7 +192,10 @@ impl LogsGuard {
     ///
     /// When the export fails or does not finish within the shutdown timeout.
     pub fn force_flush(&self) -> Result<(), Error> {
-        self.provider.force_flush().map_err(sdk_error("flush"))
+        self.provider
+            .force_flush()
+            .map_err(sdk_error("logs flush"))?;
+        self.last_error.take("logs flush")
     }
 
     /// Exports what is queued and shuts down, returning what went wrong instead of printing it.
@@ -204,8 +211,8 @@ impl LogsGuard {
 
     fn shutdown_inner(&self) -> Result<(), Error> {
         match self.provider.shutdown_with_timeout(self.timeout) {
-            Ok(()) | Err(OTelSdkError::AlreadyShutdown) => Ok(()),
-            Err(error) => Err(sdk_error("shutdown")(error)),
+            Ok(()) | Err(OTelSdkError::AlreadyShutdown) => self.last_error.take("logs shutdown"),
+            Err(error) => Err(sdk_error("logs shutdown")(error)),
         }
     }
 }
@@ -218,10 +225,38 @@ impl Drop for LogsGuard {
     }
 }
 
-fn sdk_error(what: &'static str) -> impl Fn(OTelSdkError) -> Error {
-    move |error| Error::Exporter {
-        exporter: "otlp logs",
-        reason: format!("{what}: {error}"),
+fn sdk_error(operation: &'static str) -> impl Fn(OTelSdkError) -> Error {
+    move |source| Error::Sdk { operation, source }
+}
+
+/// The last export failure, shared by the exporter (which sets it) and the guard (which
+/// reports it once).
+#[derive(Clone, Debug, Default)]
+struct LastError(Arc<std::sync::Mutex<Option<String>>>);
+
+impl LastError {
+    fn set(&self, reason: Option<String>) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = reason;
+    }
+
+    fn take(&self, operation: &'static str) -> Result<(), Error> {
+        let reason = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        match reason {
+            Some(reason) => Err(Error::Sdk {
+                operation,
+                source: OTelSdkError::InternalFailure(format!(
+                    "log records were not exported: {reason}"
+                )),
+            }),
+            None => Ok(()),
+        }
     }
 }
 
@@ -242,12 +277,13 @@ pub fn log_bridge(
 /// The OTLP log exporter: each batch is encoded where the processor calls it, then sent on
 /// the export runtime within the OTLP timeout (tonic and hyper need a tokio reactor, which
 /// the processor's thread does not have).
-pub(crate) struct OtlpLogExporter {
+struct OtlpLogExporter {
     transport: Arc<transport::Transport>,
     resource: opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema,
     runtime: Handle,
     endpoint: String,
     timeout: Duration,
+    last_error: LastError,
 }
 
 impl fmt::Debug for OtlpLogExporter {
@@ -261,8 +297,9 @@ impl fmt::Debug for OtlpLogExporter {
 }
 
 impl OtlpLogExporter {
-    pub(crate) fn new(config: &OtlpConfig, runtime: &Handle) -> Result<Self, Error> {
+    fn new(config: &OtlpConfig, runtime: &Handle, last_error: LastError) -> Result<Self, Error> {
         Ok(OtlpLogExporter {
+            last_error,
             transport: Arc::new(transport::Transport::new(config, runtime)?),
             resource: Default::default(),
             runtime: runtime.clone(),
@@ -291,12 +328,10 @@ impl LogExporter for OtlpLogExporter {
         let result = task
             .await
             .unwrap_or_else(|error| Err(format!("the export was cancelled: {error}")));
-        result.map_err(|reason| {
-            OTelSdkError::InternalFailure(format!(
-                "OTLP logs export to {} failed: {reason}",
-                self.endpoint
-            ))
-        })
+        let result = result
+            .map_err(|reason| format!("OTLP logs export to {} failed: {reason}", self.endpoint));
+        self.last_error.set(result.as_ref().err().cloned());
+        result.map_err(OTelSdkError::InternalFailure)
     }
 
     fn set_resource(&mut self, resource: &Resource) {
