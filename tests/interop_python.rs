@@ -95,7 +95,7 @@ fn run_python_client(url: &str) -> Value {
             .arg(script("client.py"))
             .arg(url)
             .env("PYTHONDONTWRITEBYTECODE", "1")
-        .stdin(Stdio::null())
+            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
