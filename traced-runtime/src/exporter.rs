@@ -305,7 +305,7 @@ pub(crate) fn otlp(
             return Err(Error::Tls(
                 "a client certificate and a client key go together: set both \
                  OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY \
-                 (or otlp_client_certificate and otlp_client_key), or neither"
+                 (or give both to otlp_client_identity), or neither"
                     .into(),
             ));
         }
@@ -469,6 +469,7 @@ mod otlp {
         }
     }
 
+    #[cfg(feature = "tls")]
     fn read(what: &'static str, path: &std::path::Path) -> Result<Vec<u8>, Error> {
         std::fs::read(path).map_err(|source| Error::ReadFile {
             what,
@@ -478,13 +479,13 @@ mod otlp {
     }
 
     /// The PEM contents of the CA, client certificate and client key files.
-    #[allow(dead_code)]
+    #[cfg(feature = "tls")]
     pub(super) struct TlsFiles {
         pub(super) ca: Option<Vec<u8>>,
         pub(super) identity: Option<(Vec<u8>, Vec<u8>)>,
     }
 
-    #[allow(dead_code)]
+    #[cfg(feature = "tls")]
     fn tls_files(config: &OtlpConfig) -> Result<TlsFiles, Error> {
         let ca = config
             .certificate
