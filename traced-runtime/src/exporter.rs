@@ -272,6 +272,24 @@ pub(crate) fn truncate_values(batch: &mut [SpanData], limit: usize) {
     }
 }
 
+#[cfg(all(test, any(feature = "otlp-grpc", feature = "otlp-http")))]
+mod tests {
+    #[test]
+    fn a_port_of_the_other_transport_gets_a_hint() {
+        use super::otlp::port_hint;
+        assert!(port_hint("http://localhost:4317/v1/traces", false).contains("4318"));
+        assert!(port_hint("http://collector:4318", true).contains("4317"));
+        assert_eq!(port_hint("http://localhost:4317", true), "");
+        assert_eq!(port_hint("https://collector/otlp/v1/traces", false), "");
+    }
+
+    #[test]
+    fn values_are_truncated_on_char_boundaries() {
+        assert_eq!(super::truncated("héllo", 2).unwrap().as_str(), "hé");
+        assert!(super::truncated("hé", 2).is_none());
+    }
+}
+
 fn truncated(s: &str, limit: usize) -> Option<StringValue> {
     let (end, _) = s.char_indices().nth(limit)?;
     Some(StringValue::from(s[..end].to_owned()))
@@ -434,6 +452,39 @@ mod otlp {
         }
     }
 
+    impl OtlpExporter {
+        fn is_grpc(&self) -> bool {
+            match &self.transport {
+                #[cfg(feature = "otlp-grpc")]
+                Transport::Grpc(_) => true,
+                #[cfg(feature = "otlp-http")]
+                Transport::Http(_) => false,
+            }
+        }
+    }
+
+    /// A hint when the endpoint's port is the usual one of the other transport (the protocol
+    /// is never guessed from the port; the user is told).
+    pub(super) fn port_hint(endpoint: &str, grpc: bool) -> &'static str {
+        let authority = endpoint
+            .split_once("://")
+            .map_or(endpoint, |(_, rest)| rest)
+            .split(['/', '?', '#'])
+            .next()
+            .unwrap_or_default();
+        match (authority.rsplit_once(':').map(|(_, port)| port), grpc) {
+            (Some("4317"), false) => {
+                " (4317 is the usual OTLP/gRPC port: use port 4318 for OTLP/HTTP, or set \
+                 OTEL_EXPORTER_OTLP_PROTOCOL=grpc)"
+            }
+            (Some("4318"), true) => {
+                " (4318 is the usual OTLP/HTTP port: use port 4317 for gRPC, or set \
+                 OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf)"
+            }
+            _ => "",
+        }
+    }
+
     impl SpanExporter for OtlpExporter {
         async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
             let request = ExportTraceServiceRequest {
@@ -456,8 +507,10 @@ mod otlp {
                     Some(delay) => tokio::time::sleep(*delay).await,
                     None => {
                         return Err(OTelSdkError::InternalFailure(format!(
-                            "OTLP export to {} failed: {}",
-                            self.endpoint, failure.reason
+                            "OTLP export to {} failed: {}{}",
+                            self.endpoint,
+                            failure.reason,
+                            port_hint(&self.endpoint, self.is_grpc())
                         )))
                     }
                 }
