@@ -391,6 +391,27 @@ mod otlp {
     pub(super) struct Failure {
         reason: String,
         retryable: bool,
+        /// How long the collector asked to wait (HTTP `Retry-After` in seconds).
+        retry_after: Option<Duration>,
+    }
+
+    impl Failure {
+        fn new(reason: String, retryable: bool) -> Failure {
+            Failure {
+                reason,
+                retryable,
+                retry_after: None,
+            }
+        }
+    }
+
+    /// `delay` with ±50 % jitter, so that many processes do not retry in step; at least what
+    /// the collector asked for.
+    fn backoff(delay: Duration, retry_after: Option<Duration>) -> Duration {
+        use opentelemetry_sdk::trace::{IdGenerator as _, RandomIdGenerator};
+        let random = u64::from_be_bytes(RandomIdGenerator::default().new_span_id().to_bytes());
+        let jittered = delay.mul_f64(0.5 + (random % 1000) as f64 / 1000.0);
+        jittered.max(retry_after.unwrap_or_default())
     }
 
     // Boxed: the two clients differ much in size, and one exporter exists per pipeline.
@@ -504,7 +525,8 @@ mod otlp {
                 };
                 let retry = failure.retryable && !self.stopping.load(Ordering::Relaxed);
                 match delays.next().filter(|_| retry) {
-                    Some(delay) => tokio::time::sleep(*delay).await,
+                    // The batch export timeout bounds the waits too.
+                    Some(delay) => tokio::time::sleep(backoff(*delay, failure.retry_after)).await,
                     None => {
                         return Err(OTelSdkError::InternalFailure(format!(
                             "OTLP export to {} failed: {}{}",
@@ -660,7 +682,7 @@ mod otlp {
                                 | Code::Unavailable
                                 | Code::DataLoss
                         );
-                        Err(Failure { reason, retryable })
+                        Err(Failure::new(reason, retryable))
                     }
                 }
             }
@@ -748,10 +770,7 @@ mod otlp {
                 request: &ExportTraceServiceRequest,
                 timeout: Duration,
             ) -> Result<(), Failure> {
-                let fatal = |reason: String| Failure {
-                    reason,
-                    retryable: false,
-                };
+                let fatal = |reason: String| Failure::new(reason, false);
                 let body = if self.json {
                     serde_json::to_vec(request).map_err(|error| fatal(error.to_string()))?
                 } else {
@@ -784,12 +803,15 @@ mod otlp {
                 let exchange = async {
                     let response = self.client.request(request).await.map_err(|error| {
                         // Connection failures are transient as far as the client can tell.
-                        Failure {
-                            reason: render_chain(&error),
-                            retryable: error.is_connect(),
-                        }
+                        Failure::new(render_chain(&error), error.is_connect())
                     })?;
                     let status = response.status();
+                    let retry_after = response
+                        .headers()
+                        .get(::http::header::RETRY_AFTER)
+                        .and_then(|value| value.to_str().ok())
+                        .and_then(|value| value.trim().parse::<u64>().ok())
+                        .map(Duration::from_secs);
                     // Read the body so the connection can be reused.
                     let _ = response.into_body().collect().await;
                     if status.is_success() {
@@ -799,15 +821,16 @@ mod otlp {
                             reason: format!("HTTP status {status}"),
                             // The statuses the OTLP specification calls retryable.
                             retryable: matches!(status.as_u16(), 429 | 502 | 503 | 504),
+                            retry_after,
                         })
                     }
                 };
                 match tokio::time::timeout(timeout, exchange).await {
                     Ok(result) => result,
-                    Err(_) => Err(Failure {
-                        reason: format!("no response within {timeout:?}"),
-                        retryable: true,
-                    }),
+                    Err(_) => Err(Failure::new(
+                        format!("no response within {timeout:?}"),
+                        true,
+                    )),
                 }
             }
         }
