@@ -534,3 +534,35 @@ async fn a_route_layer_traces_matched_routes_only() {
     let spans = spans(&exporter, 1).await;
     assert_eq!(spans[0].name, "GET /hello");
 }
+
+#[tokio::test]
+async fn a_service_that_panics_in_call_is_recorded_too() {
+    #[derive(Clone)]
+    struct PanicsInCall;
+    impl tower::Service<http::Request<String>> for PanicsInCall {
+        type Response = http::Response<String>;
+        type Error = Infallible;
+        type Future = std::future::Ready<Result<http::Response<String>, Infallible>>;
+        fn poll_ready(
+            &mut self,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Result<(), Infallible>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+        fn call(&mut self, _: http::Request<String>) -> Self::Future {
+            panic!("call broke")
+        }
+    }
+
+    let exporter = install();
+    let mut service = tower::Layer::layer(&HttpServerLayer::new(), PanicsInCall);
+    let request = http::Request::get("/").body(String::new()).unwrap();
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        tower::Service::call(&mut service, request)
+    }));
+    assert!(panicked.is_err());
+
+    let spans = spans(&exporter, 1).await;
+    assert_eq!(spans[0].status, Status::error("call broke"));
+    assert_eq!(attr_str(&spans[0], "error.type").unwrap(), "\"panic\"");
+}

@@ -275,3 +275,26 @@ fn grpc_unavailable_is_retried() {
 fn http_503_is_retried() {
     transient_failures_are_retried(Protocol::HttpProtobuf);
 }
+
+/// A collector that asks to wait (`Retry-After`) is given that time before the retry.
+#[test]
+fn http_retry_after_is_honoured() {
+    let receiver = Receiver::start();
+    receiver.fail_next_with_retry_after(1, 1);
+    let telemetry = Telemetry::builder()
+        .env(Env::default())
+        .otlp_endpoint(receiver.http_endpoint())
+        .install()
+        .unwrap();
+    validate(1);
+    let started = std::time::Instant::now();
+    telemetry.force_flush().expect("delivered after the wait");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(receiver.refused(), 1);
+    assert_eq!(receiver.spans().len(), 1);
+    telemetry.shutdown().unwrap();
+}

@@ -250,3 +250,31 @@ fn sdk_disabled_installs_nothing() {
     telemetry.shutdown().unwrap();
     assert!(receiver.spans().is_empty());
 }
+
+/// `OTEL_BSP_EXPORT_TIMEOUT` (here the builder's `batch_export_timeout`) bounds each export,
+/// retries included, even when the OTLP request timeout is longer: the SDK's thread-based
+/// processor ignores it.
+#[test]
+fn the_export_timeout_bounds_each_export() {
+    let (_listener, endpoint) = black_hole();
+    let telemetry = Telemetry::builder()
+        .env(Env::default())
+        .otlp_endpoint(endpoint)
+        .otlp_timeout(Duration::from_secs(30))
+        .batch_export_timeout(Duration::from_millis(300))
+        .install()
+        .unwrap();
+    work(1);
+    let started = Instant::now();
+    let result = telemetry.force_flush();
+    assert!(
+        started.elapsed() < Duration::from_millis(300) + SLACK,
+        "{:?}",
+        started.elapsed()
+    );
+    match result {
+        Err(Error::Export { reason }) => assert!(reason.contains("300ms"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    drop(telemetry);
+}

@@ -88,6 +88,8 @@ struct Shared {
     fail: AtomicUsize,
     /// How many requests were refused so.
     failed: AtomicUsize,
+    /// The `Retry-After` of the HTTP refusals, in seconds (0: none).
+    retry_after: AtomicUsize,
 }
 
 impl Shared {
@@ -204,6 +206,13 @@ impl Receiver {
     /// 503), as a restarting or overloaded collector does.
     pub fn fail_next(&self, count: usize) {
         self.shared.fail.store(count, Ordering::Release);
+    }
+
+    /// [`fail_next`](Self::fail_next), the HTTP refusals asking to wait `seconds`
+    /// (`Retry-After`).
+    pub fn fail_next_with_retry_after(&self, count: usize, seconds: usize) {
+        self.shared.retry_after.store(seconds, Ordering::Release);
+        self.fail_next(count);
     }
 
     /// How many requests were refused by [`fail_next`](Self::fail_next).
@@ -449,7 +458,14 @@ async fn handle_http(request: Request<Incoming>, shared: &Shared) -> Response<Fu
         return respond(StatusCode::NOT_FOUND, "not /v1/traces");
     }
     if shared.refuse() {
-        return respond(StatusCode::SERVICE_UNAVAILABLE, "restarting");
+        let mut response = respond(StatusCode::SERVICE_UNAVAILABLE, "restarting");
+        let seconds = shared.retry_after.load(Ordering::Acquire);
+        if seconds > 0 {
+            response
+                .headers_mut()
+                .insert("retry-after", seconds.to_string().parse().unwrap());
+        }
+        return response;
     }
     let headers: HashMap<String, String> = request
         .headers()

@@ -101,8 +101,9 @@ pub(crate) enum SamplerSpec {
     ParentBasedTraceIdRatio(f64),
 }
 
-/// The values set on the builder; `None` means "not set, ask the environment".
-#[derive(Debug, Default)]
+/// The values set on the builder; `None` means "not set, ask the environment". No `Debug`:
+/// it holds header values, which are secrets.
+#[derive(Default)]
 pub(crate) struct Settings {
     pub(crate) disabled: Option<bool>,
     pub(crate) service_name: Option<String>,
@@ -122,7 +123,8 @@ pub(crate) struct Settings {
     pub(crate) shutdown_timeout: Option<Duration>,
 }
 
-#[derive(Debug, Default)]
+/// No `Debug`: it holds header values, which are secrets.
+#[derive(Default)]
 pub(crate) struct OtlpSettings {
     pub(crate) endpoint: Option<String>,
     pub(crate) traces_endpoint: Option<String>,
@@ -166,7 +168,7 @@ pub(crate) struct Config {
     pub(crate) no_color: bool,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub(crate) struct OtlpConfig {
     pub(crate) protocol: Protocol,
     /// The URL requests go to: for HTTP the full `…/v1/traces` URL, for gRPC the server.
@@ -177,6 +179,27 @@ pub(crate) struct OtlpConfig {
     pub(crate) certificate: Option<PathBuf>,
     pub(crate) client_key: Option<PathBuf>,
     pub(crate) client_certificate: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for OtlpConfig {
+    /// Header values are redacted: they hold secrets.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(name, _)| (name.as_str(), "<redacted>"))
+            .collect();
+        f.debug_struct("OtlpConfig")
+            .field("protocol", &self.protocol)
+            .field("endpoint", &self.endpoint)
+            .field("headers", &headers)
+            .field("timeout", &self.timeout)
+            .field("compression", &self.compression)
+            .field("certificate", &self.certificate)
+            .field("client_key", &self.client_key)
+            .field("client_certificate", &self.client_certificate)
+            .finish()
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1897,6 +1920,9 @@ mod tests {
             assert_eq!(otlp.headers, pairs(expected), "{vars:?}");
             assert_eq!(!warnings.is_empty(), *warns, "{vars:?}: {warnings:?}");
         }
+        // Nor is a valid one, in the configuration's debug output.
+        let (otlp, _) = otlp_env(&[(G, "authorization=Bearer%20hunter2")]);
+        assert!(!format!("{otlp:?}").contains("hunter2"));
         // An invalid value is reported without showing it: it may be a secret.
         let (_, warnings) = otlp_env(&[(G, "authorization=Bearer%20hunter2,oops")]);
         assert_warned(&warnings, &[G, "not shown"]);

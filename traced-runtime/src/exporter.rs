@@ -272,6 +272,24 @@ pub(crate) fn truncate_values(batch: &mut [SpanData], limit: usize) {
     }
 }
 
+#[cfg(all(test, any(feature = "otlp-grpc", feature = "otlp-http")))]
+mod tests {
+    #[test]
+    fn a_port_of_the_other_transport_gets_a_hint() {
+        use super::otlp::port_hint;
+        assert!(port_hint("http://localhost:4317/v1/traces", false).contains("4318"));
+        assert!(port_hint("http://collector:4318", true).contains("4317"));
+        assert_eq!(port_hint("http://localhost:4317", true), "");
+        assert_eq!(port_hint("https://collector/otlp/v1/traces", false), "");
+    }
+
+    #[test]
+    fn values_are_truncated_on_char_boundaries() {
+        assert_eq!(super::truncated("héllo", 2).unwrap().as_str(), "hé");
+        assert!(super::truncated("hé", 2).is_none());
+    }
+}
+
 fn truncated(s: &str, limit: usize) -> Option<StringValue> {
     let (end, _) = s.char_indices().nth(limit)?;
     Some(StringValue::from(s[..end].to_owned()))
@@ -305,7 +323,7 @@ pub(crate) fn otlp(
             return Err(Error::Tls(
                 "a client certificate and a client key go together: set both \
                  OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY \
-                 (or otlp_client_certificate and otlp_client_key), or neither"
+                 (or give both to otlp_client_identity), or neither"
                     .into(),
             ));
         }
@@ -373,6 +391,27 @@ mod otlp {
     pub(super) struct Failure {
         reason: String,
         retryable: bool,
+        /// How long the collector asked to wait (HTTP `Retry-After` in seconds).
+        retry_after: Option<Duration>,
+    }
+
+    impl Failure {
+        fn new(reason: String, retryable: bool) -> Failure {
+            Failure {
+                reason,
+                retryable,
+                retry_after: None,
+            }
+        }
+    }
+
+    /// `delay` with ±50 % jitter, so that many processes do not retry in step; at least what
+    /// the collector asked for.
+    fn backoff(delay: Duration, retry_after: Option<Duration>) -> Duration {
+        use opentelemetry_sdk::trace::{IdGenerator as _, RandomIdGenerator};
+        let random = u64::from_be_bytes(RandomIdGenerator::default().new_span_id().to_bytes());
+        let jittered = delay.mul_f64(0.5 + (random % 1000) as f64 / 1000.0);
+        jittered.max(retry_after.unwrap_or_default())
     }
 
     // Boxed: the two clients differ much in size, and one exporter exists per pipeline.
@@ -434,6 +473,39 @@ mod otlp {
         }
     }
 
+    impl OtlpExporter {
+        fn is_grpc(&self) -> bool {
+            match &self.transport {
+                #[cfg(feature = "otlp-grpc")]
+                Transport::Grpc(_) => true,
+                #[cfg(feature = "otlp-http")]
+                Transport::Http(_) => false,
+            }
+        }
+    }
+
+    /// A hint when the endpoint's port is the usual one of the other transport (the protocol
+    /// is never guessed from the port; the user is told).
+    pub(super) fn port_hint(endpoint: &str, grpc: bool) -> &'static str {
+        let authority = endpoint
+            .split_once("://")
+            .map_or(endpoint, |(_, rest)| rest)
+            .split(['/', '?', '#'])
+            .next()
+            .unwrap_or_default();
+        match (authority.rsplit_once(':').map(|(_, port)| port), grpc) {
+            (Some("4317"), false) => {
+                " (4317 is the usual OTLP/gRPC port: use port 4318 for OTLP/HTTP, or set \
+                 OTEL_EXPORTER_OTLP_PROTOCOL=grpc)"
+            }
+            (Some("4318"), true) => {
+                " (4318 is the usual OTLP/HTTP port: use port 4317 for gRPC, or set \
+                 OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf)"
+            }
+            _ => "",
+        }
+    }
+
     impl SpanExporter for OtlpExporter {
         async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
             let request = ExportTraceServiceRequest {
@@ -453,11 +525,14 @@ mod otlp {
                 };
                 let retry = failure.retryable && !self.stopping.load(Ordering::Relaxed);
                 match delays.next().filter(|_| retry) {
-                    Some(delay) => tokio::time::sleep(*delay).await,
+                    // The batch export timeout bounds the waits too.
+                    Some(delay) => tokio::time::sleep(backoff(*delay, failure.retry_after)).await,
                     None => {
                         return Err(OTelSdkError::InternalFailure(format!(
-                            "OTLP export to {} failed: {}",
-                            self.endpoint, failure.reason
+                            "OTLP export to {} failed: {}{}",
+                            self.endpoint,
+                            failure.reason,
+                            port_hint(&self.endpoint, self.is_grpc())
                         )))
                     }
                 }
@@ -469,6 +544,7 @@ mod otlp {
         }
     }
 
+    #[cfg(feature = "tls")]
     fn read(what: &'static str, path: &std::path::Path) -> Result<Vec<u8>, Error> {
         std::fs::read(path).map_err(|source| Error::ReadFile {
             what,
@@ -478,13 +554,13 @@ mod otlp {
     }
 
     /// The PEM contents of the CA, client certificate and client key files.
-    #[allow(dead_code)]
+    #[cfg(feature = "tls")]
     pub(super) struct TlsFiles {
         pub(super) ca: Option<Vec<u8>>,
         pub(super) identity: Option<(Vec<u8>, Vec<u8>)>,
     }
 
-    #[allow(dead_code)]
+    #[cfg(feature = "tls")]
     fn tls_files(config: &OtlpConfig) -> Result<TlsFiles, Error> {
         let ca = config
             .certificate
@@ -606,7 +682,7 @@ mod otlp {
                                 | Code::Unavailable
                                 | Code::DataLoss
                         );
-                        Err(Failure { reason, retryable })
+                        Err(Failure::new(reason, retryable))
                     }
                 }
             }
@@ -694,10 +770,7 @@ mod otlp {
                 request: &ExportTraceServiceRequest,
                 timeout: Duration,
             ) -> Result<(), Failure> {
-                let fatal = |reason: String| Failure {
-                    reason,
-                    retryable: false,
-                };
+                let fatal = |reason: String| Failure::new(reason, false);
                 let body = if self.json {
                     serde_json::to_vec(request).map_err(|error| fatal(error.to_string()))?
                 } else {
@@ -730,12 +803,15 @@ mod otlp {
                 let exchange = async {
                     let response = self.client.request(request).await.map_err(|error| {
                         // Connection failures are transient as far as the client can tell.
-                        Failure {
-                            reason: render_chain(&error),
-                            retryable: error.is_connect(),
-                        }
+                        Failure::new(render_chain(&error), error.is_connect())
                     })?;
                     let status = response.status();
+                    let retry_after = response
+                        .headers()
+                        .get(::http::header::RETRY_AFTER)
+                        .and_then(|value| value.to_str().ok())
+                        .and_then(|value| value.trim().parse::<u64>().ok())
+                        .map(Duration::from_secs);
                     // Read the body so the connection can be reused.
                     let _ = response.into_body().collect().await;
                     if status.is_success() {
@@ -745,15 +821,16 @@ mod otlp {
                             reason: format!("HTTP status {status}"),
                             // The statuses the OTLP specification calls retryable.
                             retryable: matches!(status.as_u16(), 429 | 502 | 503 | 504),
+                            retry_after,
                         })
                     }
                 };
                 match tokio::time::timeout(timeout, exchange).await {
                     Ok(result) => result,
-                    Err(_) => Err(Failure {
-                        reason: format!("no response within {timeout:?}"),
-                        retryable: true,
-                    }),
+                    Err(_) => Err(Failure::new(
+                        format!("no response within {timeout:?}"),
+                        true,
+                    )),
                 }
             }
         }

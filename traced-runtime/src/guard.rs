@@ -85,8 +85,8 @@ impl TelemetryGuard {
             return Ok(());
         };
         let provider = installed.provider.clone();
-        bounded(installed.timeout, "flush", move || provider.force_flush())?;
-        installed.export_error()
+        let result = bounded(installed.timeout, "flush", move || provider.force_flush());
+        explain(result, &installed.health)
     }
 
     /// Exports the spans still queued and shuts down, waiting at most the shutdown timeout;
@@ -120,19 +120,22 @@ impl Installed {
         // Stops the export runtime: an export still waiting on a dead collector is cancelled,
         // which lets the processor's thread finish.
         drop(runtime);
-        result?;
-        // The SDK's shutdown succeeds even when its last export failed: say so.
-        match health.iter().find_map(|health| health.last_error()) {
-            Some(reason) => Err(Error::Export { reason }),
-            None => Ok(()),
-        }
+        explain(result, &health)
     }
+}
 
-    fn export_error(&self) -> Result<(), Error> {
-        match self.health.iter().find_map(|health| health.last_error()) {
-            Some(reason) => Err(Error::Export { reason }),
-            None => Ok(()),
+/// The error to report: running out of time is that; otherwise a failed export says more
+/// than the SDK's summary, and the SDK's shutdown succeeds even when its last export failed.
+fn explain(result: Result<(), Error>, health: &[Arc<ExportHealth>]) -> Result<(), Error> {
+    match result {
+        Err(Error::ShutdownTimeout(timeout)) => Err(Error::ShutdownTimeout(timeout)),
+        Ok(()) | Err(Error::Sdk { .. }) => {
+            match health.iter().find_map(|health| health.last_error()) {
+                Some(reason) => Err(Error::Export { reason }),
+                None => result,
+            }
         }
+        Err(other) => Err(other),
     }
 }
 
@@ -175,9 +178,8 @@ fn bounded(
     };
     match result {
         Ok(()) => Ok(()),
-        // The provider wraps its processors' timeouts in an `InternalFailure`: an error that
-        // came when the bound was reached is that bound's.
-        Err(OTelSdkError::Timeout(_)) => Err(Error::ShutdownTimeout(timeout)),
+        // An error that came when the bound was reached is that bound's (the provider wraps
+        // its processors' timeouts in an `InternalFailure`).
         Err(_) if started.elapsed() >= timeout => Err(Error::ShutdownTimeout(timeout)),
         Err(source) => Err(Error::Sdk { operation, source }),
     }

@@ -106,10 +106,16 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let (span, name_prefix) = start(&request);
-        let inner = {
-            let _entered = span.context().clone().attach();
-            self.inner.call(request)
+        let (mut span, name_prefix) = start(&request);
+        let entered = span.context().clone().attach();
+        let inner = panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(request)));
+        drop(entered);
+        let inner = match inner {
+            Ok(inner) => inner,
+            Err(payload) => {
+                record_panic(&mut span, &*payload);
+                panic::resume_unwind(payload)
+            }
         };
         ResponseFuture {
             inner,
@@ -152,14 +158,7 @@ where
             Ok(Poll::Ready(output)) => output,
             Err(payload) => {
                 if let Some(mut span) = this.span.take() {
-                    let message = panic_message(&*payload).to_owned();
-                    span.record_exception(
-                        Cow::Borrowed(PANIC_TYPE),
-                        PANIC_TYPE,
-                        message.clone(),
-                        message,
-                    );
-                    span.end();
+                    record_panic(&mut span, &*payload);
                 }
                 panic::resume_unwind(payload)
             }
@@ -249,6 +248,18 @@ impl<B: Body> Body for ResponseBody<B> {
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
     }
+}
+
+/// Records a panic of the service as an exception, and ends the span.
+fn record_panic(span: &mut HttpSpan, payload: &(dyn std::any::Any + Send)) {
+    let message = panic_message(payload).to_owned();
+    span.record_exception(
+        Cow::Borrowed(PANIC_TYPE),
+        PANIC_TYPE,
+        message.clone(),
+        message,
+    );
+    span.end();
 }
 
 /// Ends the span, if not yet.
