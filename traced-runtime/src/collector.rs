@@ -317,6 +317,9 @@ impl<E: SpanExporter> Worker<E> {
                 return;
             };
             next_export = next_export.max(Instant::now());
+            // Cleared before the requests are read: a wake from here on is seen at the end of
+            // this round, even if its unpark is spent on an export's wait.
+            shared.wake_pending.store(false, Ordering::SeqCst);
             let (flush_ticket, shutdown, resource) = {
                 let mut control = shared.control();
                 (
@@ -329,7 +332,6 @@ impl<E: SpanExporter> Worker<E> {
             if let Some(resource) = resource {
                 self.exporter.set_resource(&resource);
             }
-            shared.wake_pending.store(false, Ordering::Release);
             let mut error = self.drain(&shared);
             let due = Instant::now() >= next_export;
             if due || flush_ticket.is_some() || shutdown {
@@ -361,9 +363,14 @@ impl<E: SpanExporter> Worker<E> {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .retain(|queue| Arc::strong_count(queue) > 1 || !queue.queue.is_empty());
+            // A wake during this round (a flush, a shutdown, a full queue) may have spent its
+            // unpark on an export's wait: it is seen here instead of after `wait`.
+            let woken = shared.wake_pending.load(Ordering::SeqCst);
             let wait = next_export.saturating_duration_since(Instant::now());
             drop(shared);
-            thread::park_timeout(wait);
+            if !woken {
+                thread::park_timeout(wait);
+            }
         }
     }
 

@@ -182,6 +182,45 @@ impl Exporting {
     }
 }
 
+/// Several exporters behind one: each gets every batch, in order.
+#[derive(Debug)]
+pub(crate) struct Fanout(pub(crate) Vec<Exporting>);
+
+impl SpanExporter for Fanout {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        let Some((last, others)) = self.0.split_last() else {
+            return Ok(());
+        };
+        let mut result = Ok(());
+        for exporter in others {
+            let outcome = exporter.export(batch.clone()).await;
+            result = result.and(outcome);
+        }
+        let outcome = last.export(batch).await;
+        result.and(outcome)
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.0
+            .iter()
+            .map(|exporter| exporter.shutdown_with_timeout(timeout))
+            .fold(Ok(()), OTelSdkResult::and)
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.0
+            .iter()
+            .map(SpanExporter::force_flush)
+            .fold(Ok(()), OTelSdkResult::and)
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        for exporter in &mut self.0 {
+            exporter.set_resource(resource);
+        }
+    }
+}
+
 impl SpanExporter for Exporting {
     fn export(&self, mut batch: Vec<SpanData>) -> impl Future<Output = OTelSdkResult> + Send {
         if let Some(limit) = self.value_length_limit {

@@ -114,10 +114,8 @@ impl<E: SpanExporter + 'static> SpanPipeline<E> {
 
     /// Builds the provider, and the fast path to install beside it.
     pub(crate) fn build(self) -> Result<(SdkTracerProvider, FastTracer), std::io::Error> {
-        let collector = Collector::start(self.exporter, self.batch, tracer::scope(), self.limits)?;
-        let processor = TracedSpanProcessor {
-            collector: collector.clone(),
-        };
+        let processor = TracedSpanProcessor::start(self.exporter, self.batch, self.limits)?;
+        let collector = processor.collector.clone();
         let mut builder = SdkTracerProvider::builder()
             .with_span_processor(processor)
             .with_sampler(self.sampler.box_clone())
@@ -129,15 +127,23 @@ impl<E: SpanExporter + 'static> SpanPipeline<E> {
             builder = customize(builder);
         }
         let provider = builder.build();
-        let sdk = provider.tracer_with_scope(tracer::scope());
-        Ok((
-            provider,
-            FastTracer {
-                sampler: self.sampler,
-                collector,
-                sdk,
-            },
-        ))
+        let fast = FastTracer::new(self.sampler, collector, &provider);
+        Ok((provider, fast))
+    }
+}
+
+impl FastTracer {
+    /// The fast path of a provider whose processor is the one `collector` belongs to.
+    pub(crate) fn new(
+        sampler: Box<dyn ShouldSample>,
+        collector: Collector,
+        provider: &SdkTracerProvider,
+    ) -> Self {
+        FastTracer {
+            sampler,
+            collector,
+            sdk: provider.tracer_with_scope(tracer::scope()),
+        }
     }
 }
 
@@ -153,6 +159,22 @@ impl std::fmt::Debug for Collector {
         f.debug_struct("Collector")
             .field("dropped", &self.dropped())
             .finish_non_exhaustive()
+    }
+}
+
+impl TracedSpanProcessor {
+    /// Starts the collector thread that owns `exporter`.
+    pub(crate) fn start<E: SpanExporter + 'static>(
+        exporter: E,
+        batch: BatchConfig,
+        limits: SpanLimits,
+    ) -> Result<Self, std::io::Error> {
+        let collector = Collector::start(exporter, batch, tracer::scope(), limits)?;
+        Ok(TracedSpanProcessor { collector })
+    }
+
+    pub(crate) fn collector(&self) -> &Collector {
+        &self.collector
     }
 }
 

@@ -109,6 +109,16 @@ impl SpanRecord {
         let max_events = limits.max_events_per_span as usize;
         let dropped_events = events.len().saturating_sub(max_events);
         events.truncate(max_events);
+        let max_event_attributes = limits.max_attributes_per_event as usize;
+        for event in &mut events {
+            let dropped = event.attributes.len().saturating_sub(max_event_attributes);
+            if dropped > 0 {
+                event.attributes.truncate(max_event_attributes);
+                event.dropped_attributes_count = event
+                    .dropped_attributes_count
+                    .saturating_add(u32::try_from(dropped).unwrap_or(u32::MAX));
+            }
+        }
         let mut span_events = SpanEvents::default();
         span_events.events = events;
         span_events.dropped_count = u32::try_from(dropped_events).unwrap_or(u32::MAX);

@@ -10,18 +10,19 @@ use std::time::Duration;
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::trace::{
-    BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracerProvider, ShouldSample,
-    SimpleSpanProcessor, SpanLimits, TracerProviderBuilder,
+    Sampler, SdkTracerProvider, ShouldSample, SpanLimits, TracerProviderBuilder,
 };
 
+use crate::collector::BatchConfig;
 use crate::config::{
     self, Compression, ExporterSlot, PropagatorSlot, Protocol, SamplerSpec, Settings,
 };
 use crate::console::ConsoleExporter;
 use crate::env::{self, Env};
 use crate::error::Error;
-use crate::exporter::{self, DynExporter, Exporter, ExporterKind, Exporting};
+use crate::exporter::{self, DynExporter, Exporter, ExporterKind, Exporting, Fanout};
 use crate::guard::{TelemetryGuard, DEFAULT_SHUTDOWN_TIMEOUT};
+use crate::pipeline::{FastTracer, TracedSpanProcessor};
 use crate::propagator::{self, Propagator};
 use crate::resource;
 use crate::runtime::ExportRuntime;
@@ -366,39 +367,29 @@ impl TelemetryBuilder {
         let batch = config.batch;
         let mut health = Vec::new();
         let stopping = Arc::new(AtomicBool::new(false));
-        let mut batched = |exporter: Box<dyn DynExporter>, runtime: &ExportRuntime| {
+        let mut exporting = |exporter: Box<dyn DynExporter>, runtime: Option<&ExportRuntime>| {
             let exporter = Exporting::new(
                 exporter,
-                Some(runtime.handle().clone()),
+                runtime.map(|runtime| runtime.handle().clone()),
                 batch.export_timeout,
                 limit,
             );
             health.push(exporter.health());
-            BatchSpanProcessor::builder(exporter)
-                .with_batch_config(
-                    BatchConfigBuilder::default()
-                        .with_max_queue_size(batch.max_queue_size)
-                        .with_scheduled_delay(batch.scheduled_delay)
-                        .with_max_export_batch_size(batch.max_export_batch_size)
-                        .build(),
-                )
-                .build()
+            exporter
         };
-
+        let mut exporters = Vec::new();
         let limits = config.limits;
-        let mut builder = SdkTracerProvider::builder()
-            .with_resource(resource::build(&config.resource))
-            .with_span_limits(SpanLimits {
-                max_events_per_span: limits.events_per_span,
-                max_attributes_per_span: limits.attributes_per_span,
-                max_links_per_span: limits.links_per_span,
-                max_attributes_per_event: limits.attributes_per_event,
-                max_attributes_per_link: limits.attributes_per_link,
-            });
-        builder = match (config.sampler, self.sampler.take()) {
-            (_, Some(sampler)) => builder.with_sampler(sampler),
-            (Some(spec), None) => builder.with_sampler(sampler(spec)),
-            (None, None) => builder,
+        let span_limits = SpanLimits {
+            max_events_per_span: limits.events_per_span,
+            max_attributes_per_span: limits.attributes_per_span,
+            max_links_per_span: limits.links_per_span,
+            max_attributes_per_event: limits.attributes_per_event,
+            max_attributes_per_link: limits.attributes_per_link,
+        };
+        let sampler: Box<dyn ShouldSample> = match (config.sampler, self.sampler.take()) {
+            (_, Some(sampler)) => sampler,
+            (Some(spec), None) => Box::new(sampler(spec)),
+            (None, None) => Box::new(Sampler::ParentBased(Box::new(Sampler::AlwaysOn))),
         };
         for slot in &config.exporters {
             match (slot, &runtime) {
@@ -408,33 +399,59 @@ impl TelemetryBuilder {
                         reason: "no OTLP configuration".into(),
                     })?;
                     let exporter = exporter::otlp(otlp, runtime.handle(), Arc::clone(&stopping))?;
-                    builder = builder.with_span_processor(batched(exporter, runtime));
+                    exporters.push(exporting(exporter, Some(runtime)));
                 }
                 (ExporterSlot::Custom(index), Some(runtime)) => {
                     let custom = self.custom_exporters.get_mut(*index).and_then(Option::take);
                     if let Some(exporter) = custom {
-                        builder = builder.with_span_processor(batched(exporter, runtime));
+                        exporters.push(exporting(exporter, Some(runtime)));
                     }
                 }
                 (ExporterSlot::Console, _) => {
-                    // Printed as each trace ends, from the thread that ended it.
-                    let console = Exporting::new(
-                        Box::new(ConsoleExporter::stdout(config.no_color)),
-                        None,
-                        batch.export_timeout,
-                        limit,
-                    );
-                    builder = builder.with_span_processor(SimpleSpanProcessor::new(console));
+                    let console = ConsoleExporter::stdout(config.no_color);
+                    exporters.push(exporting(Box::new(console), None));
                 }
                 (_, None) => {}
             }
+        }
+        // One pipeline for every exporter: `#[traced]` spans take its fast path, spans of the
+        // opentelemetry API reach its collector through its processor.
+        let processor = if exporters.is_empty() {
+            None
+        } else {
+            let batch = BatchConfig::default()
+                .with_max_queue_size(batch.max_queue_size)
+                .with_scheduled_delay(batch.scheduled_delay)
+                .with_max_export_batch_size(batch.max_export_batch_size)
+                // Each exporter enforces `export_timeout` itself (and reports it); the
+                // collector's bound is a backstop behind it.
+                .with_max_export_timeout(batch.export_timeout + EXPORT_TIMEOUT_BACKSTOP);
+            let processor = TracedSpanProcessor::start(Fanout(exporters), batch, span_limits)
+                .map_err(Error::Runtime)?;
+            Some(processor)
+        };
+        let collector = processor
+            .as_ref()
+            .map(|processor| processor.collector().clone());
+        let mut builder = SdkTracerProvider::builder()
+            .with_resource(resource::build(&config.resource))
+            .with_span_limits(span_limits)
+            .with_sampler(sampler.box_clone());
+        if let Some(processor) = processor {
+            builder = builder.with_span_processor(processor);
         }
         for configure in self.configure.drain(..) {
             builder = configure(builder);
         }
         let provider = builder.build();
 
-        crate::tracer::set_tracer_provider(&provider);
+        match collector {
+            Some(collector) => {
+                opentelemetry::global::set_tracer_provider(provider.clone());
+                crate::tracer::install_fast(FastTracer::new(sampler, collector, &provider));
+            }
+            None => crate::tracer::set_tracer_provider(&provider),
+        }
         opentelemetry::global::set_text_map_propagator(propagator::build(
             &config.propagators,
             &mut self.custom_propagators,
@@ -464,6 +481,9 @@ fn sampler(spec: SamplerSpec) -> Sampler {
         }
     }
 }
+
+/// How much longer than an exporter's own export timeout the collector waits for it.
+const EXPORT_TIMEOUT_BACKSTOP: Duration = Duration::from_millis(100);
 
 static NEXT_INSTALL: AtomicU64 = AtomicU64::new(1);
 static CURRENT_INSTALL: AtomicU64 = AtomicU64::new(0);
