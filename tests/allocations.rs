@@ -1,6 +1,8 @@
 //! Heap allocations on the calling thread: none for a traced call below an unsampled parent (its
-//! attribute expressions are not evaluated either); two for a sampled span: the span object that
-//! the opentelemetry `Context` boxes, and the `Arc` it keeps it in.
+//! attribute expressions are not evaluated either); three for a sampled span: the span object
+//! that the opentelemetry `Context` boxes and the `Arc` it keeps it in (the price of being a span
+//! the opentelemetry API can see), and the record, boxed so that ending the span hands over a
+//! pointer instead of copying 450 bytes through every layer (measured: 15% fewer instructions).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -86,7 +88,7 @@ fn sampled_leaf(a: u64, b: u64) -> u64 {
 }
 
 #[test]
-fn a_sampled_span_allocates_twice_on_the_calling_thread() {
+fn a_sampled_span_allocates_three_times_on_the_calling_thread() {
     let (per_span, spans) = traced_runtime::testing::capture(|| {
         sampled_leaf(0, 0);
         let before = allocations();
@@ -96,5 +98,5 @@ fn a_sampled_span_allocates_twice_on_the_calling_thread() {
         (allocations() - before) / 1_000
     });
     assert_eq!(spans.all().len(), 1_001);
-    assert_eq!(per_span, 2, "allocations per sampled span");
+    assert_eq!(per_span, 3, "allocations per sampled span");
 }

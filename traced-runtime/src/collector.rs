@@ -80,14 +80,14 @@ impl BatchConfig {
 
 /// One thread's queue of ended spans.
 pub(crate) struct ThreadQueue {
-    queue: ArrayQueue<SpanRecord>,
+    queue: ArrayQueue<Box<SpanRecord>>,
     shared: Arc<Shared>,
 }
 
 impl ThreadQueue {
     /// Hands an ended span to the collector; drops it (counted) when the queue is full.
     #[inline]
-    pub(crate) fn push(&self, record: SpanRecord) {
+    pub(crate) fn push(&self, record: Box<SpanRecord>) {
         match self.queue.push(record) {
             Ok(()) => {
                 if self.queue.len() >= self.shared.wake_at {
@@ -118,7 +118,7 @@ struct Shared {
     queues: Mutex<Vec<Arc<ThreadQueue>>>,
     /// Spans from the SDK (the opentelemetry API) and from threads whose queue is not at hand.
     shared_queue: ArrayQueue<SpanData>,
-    records: ArrayQueue<SpanRecord>,
+    records: ArrayQueue<Box<SpanRecord>>,
     dropped: AtomicU64,
     wake_pending: AtomicBool,
     thread: Mutex<Option<Thread>>,
@@ -199,7 +199,7 @@ impl Collector {
     }
 
     /// Hands over a span that ended where its thread's queue is not at hand.
-    pub(crate) fn push_record(&self, record: SpanRecord) {
+    pub(crate) fn push_record(&self, record: Box<SpanRecord>) {
         if self.shared.records.push(record).is_err() {
             self.shared.dropped.fetch_add(1, Ordering::Relaxed);
         }
@@ -394,7 +394,7 @@ impl<E: SpanExporter> Worker<E> {
         {
             while let Some(record) = queue.pop() {
                 if record.span_context.is_sampled() {
-                    let span = record.into_span_data(&self.anchor, &self.scope, &self.limits);
+                    let span = (*record).into_span_data(&self.anchor, &self.scope, &self.limits);
                     error = error.or(self.add(span, shared));
                 }
             }

@@ -22,12 +22,12 @@ pub(crate) const END_NOW: SystemTime = SystemTime::UNIX_EPOCH;
 pub(crate) struct FastSpan {
     span_context: SpanContext,
     /// `None` once ended.
-    record: Option<SpanRecord>,
+    record: Option<Box<SpanRecord>>,
     tracer: &'static FastTracer,
 }
 
 impl FastSpan {
-    pub(crate) fn new(record: SpanRecord, tracer: &'static FastTracer) -> Self {
+    pub(crate) fn new(record: Box<SpanRecord>, tracer: &'static FastTracer) -> Self {
         FastSpan {
             span_context: record.span_context.clone(),
             record: Some(record),

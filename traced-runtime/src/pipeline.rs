@@ -35,6 +35,10 @@ pub(crate) struct FastTracer {
     pub(crate) collector: Collector,
     /// The pipeline's SDK tracer, for spans that outlive a body and are written from many
     /// places (the HTTP layers' spans): they reach the same collector through the processor.
+    #[cfg_attr(
+        not(any(feature = "http-server", feature = "http-client")),
+        allow(dead_code)
+    )]
     pub(crate) sdk: SdkTracer,
 }
 

@@ -191,7 +191,7 @@ impl SpanGuard {
             attributes.0.extend(sampler_attributes);
         }
         let now = clock::now();
-        let record = SpanRecord {
+        let record = Box::new(SpanRecord {
             name,
             kind: kind.clone(),
             span_context,
@@ -204,7 +204,7 @@ impl SpanGuard {
             attributes: attributes.0,
             events: Vec::new(),
             status: Status::Unset,
-        };
+        });
         let span = FastSpan::new(record, tracer);
         let cx = with_parent(parent, |parent| parent.with_span(span));
         SpanGuard {

@@ -142,7 +142,7 @@ pub(crate) fn disable_global() {
 /// Hands an ended fast-path span to the collector of `tracer`, through this thread's queue when
 /// it has one.
 #[inline]
-pub(crate) fn push_record(tracer: &'static FastTracer, record: SpanRecord) {
+pub(crate) fn push_record(tracer: &'static FastTracer, record: Box<SpanRecord>) {
     let mut record = Some(record);
     let _ = CACHE.try_with(|cache| {
         if let Some((_, cached)) = &*cache.borrow() {
