@@ -387,16 +387,18 @@ impl<E: SpanExporter> Worker<E> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
-        for queue in queues
-            .iter()
-            .map(|queue| &queue.queue)
-            .chain([&shared.records])
-        {
-            while let Some(record) = queue.pop() {
+        for queue in &queues {
+            while let Some(mut record) = queue.queue.pop() {
                 if record.span_context.is_sampled() {
-                    let span = (*record).into_span_data(&self.anchor, &self.scope, &self.limits);
+                    let span = record.take_span_data(&self.anchor, &self.scope, &self.limits);
                     error = error.or(self.add(span, shared));
                 }
+            }
+        }
+        while let Some(mut record) = shared.records.pop() {
+            if record.span_context.is_sampled() {
+                let span = record.take_span_data(&self.anchor, &self.scope, &self.limits);
+                error = error.or(self.add(span, shared));
             }
         }
         while let Some(span) = shared.shared_queue.pop() {

@@ -28,27 +28,25 @@ pub(crate) enum Code {
 }
 
 impl Code {
-    /// The `code.*` attributes.
-    pub(crate) fn attributes(self) -> impl Iterator<Item = KeyValue> {
+    /// Adds the `code.*` attributes to `out`.
+    pub(crate) fn add_attributes(self, out: &mut impl Extend<KeyValue>) {
         let (function, file, line) = match self {
             Code::Callsite(callsite) => (Some(callsite.function), callsite.file, callsite.line),
             Code::Location(location) => (None, location.file(), location.line()),
         };
-        function
-            .map(|function| {
-                KeyValue::new(
-                    Key::from_static_str(CODE_FUNCTION_NAME),
-                    Value::from(function),
-                )
-            })
-            .into_iter()
-            .chain([
-                KeyValue::new(Key::from_static_str(CODE_FILE_PATH), Value::from(file)),
-                KeyValue::new(
-                    Key::from_static_str(CODE_LINE_NUMBER),
-                    Value::I64(i64::from(line)),
-                ),
-            ])
+        if let Some(function) = function {
+            out.extend([KeyValue::new(
+                Key::from_static_str(CODE_FUNCTION_NAME),
+                Value::from(function),
+            )]);
+        }
+        out.extend([
+            KeyValue::new(Key::from_static_str(CODE_FILE_PATH), Value::from(file)),
+            KeyValue::new(
+                Key::from_static_str(CODE_LINE_NUMBER),
+                Value::I64(i64::from(line)),
+            ),
+        ]);
     }
 }
 
@@ -88,24 +86,22 @@ impl SpanRecord {
         }
     }
 
-    /// The SDK's form of the span, with the span limits applied.
-    pub(crate) fn into_span_data(
-        self,
+    /// The SDK's form of the span, with the span limits applied. Takes the contents, leaving
+    /// the record empty for reuse.
+    pub(crate) fn take_span_data(
+        &mut self,
         anchor: &Anchor,
         scope: &InstrumentationScope,
         limits: &SpanLimits,
     ) -> SpanData {
         let max_attributes = limits.max_attributes_per_span as usize;
-        let code = self.code.attributes();
-        let mut attributes = Vec::with_capacity((self.attributes.len() + 3).min(max_attributes));
-        let mut total = 0_usize;
-        for attribute in code.chain(self.attributes) {
-            total += 1;
-            if attributes.len() < max_attributes {
-                attributes.push(attribute);
-            }
-        }
-        let mut events = self.events;
+        let total = self.attributes.len() + 3;
+        let mut attributes = Vec::with_capacity(total.min(max_attributes));
+        self.code.add_attributes(&mut attributes);
+        attributes.extend(self.attributes.drain(..));
+        attributes.truncate(max_attributes);
+        let total = total - usize::from(matches!(self.code, Code::Location(_)));
+        let mut events = std::mem::take(&mut self.events);
         let max_events = limits.max_events_per_span as usize;
         let dropped_events = events.len().saturating_sub(max_events);
         events.truncate(max_events);
@@ -123,11 +119,11 @@ impl SpanRecord {
         span_events.events = events;
         span_events.dropped_count = u32::try_from(dropped_events).unwrap_or(u32::MAX);
         SpanData {
-            span_context: self.span_context,
+            span_context: std::mem::replace(&mut self.span_context, SpanContext::NONE),
             parent_span_id: self.parent_span_id,
             parent_span_is_remote: self.parent_is_remote,
-            span_kind: self.kind,
-            name: self.name,
+            span_kind: self.kind.clone(),
+            name: std::mem::take(&mut self.name),
             start_time: anchor.system_time(self.start),
             end_time: self
                 .end_time
@@ -136,7 +132,7 @@ impl SpanRecord {
             attributes,
             events: span_events,
             links: SpanLinks::default(),
-            status: self.status,
+            status: std::mem::take(&mut self.status),
             instrumentation_scope: scope.clone(),
         }
     }

@@ -191,7 +191,7 @@ impl SpanGuard {
             attributes.0.extend(sampler_attributes);
         }
         let now = clock::now();
-        let record = Box::new(SpanRecord {
+        let record = SpanRecord {
             name,
             kind: kind.clone(),
             span_context,
@@ -204,7 +204,8 @@ impl SpanGuard {
             attributes: attributes.0,
             events: Vec::new(),
             status: Status::Unset,
-        });
+        };
+        let record = Box::new(record);
         let span = FastSpan::new(record, tracer);
         let cx = with_parent(parent, |parent| parent.with_span(span));
         SpanGuard {
@@ -226,7 +227,7 @@ impl SpanGuard {
     ) -> Self {
         if span.is_recording() {
             let mut attributes = Attributes(InlineAttributes::with_capacity(attr_count + 3));
-            attributes.0.extend(code.attributes());
+            code.add_attributes(&mut attributes.0);
             attrs(&mut attributes);
             span.set_attributes(attributes.0);
             let cx = with_parent(parent, |parent| parent.with_span(span));

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Instructions per span, counted by callgrind (repeatable whatever the machine's load):
+# on the calling thread (inside the measured loop) and for the whole process (the export side
+# included, less the same program running the plain function).
+#   bash benches/instructions.sh [spans]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-100000}
+cargo build --quiet --release --example profile_spans
+BIN=target/release/examples/profile_spans
+OUT=$(mktemp -d)
+total() { callgrind_annotate "$1" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1; exit}'; }
+loop() { callgrind_annotate --inclusive=yes "$1" 2>/dev/null | awk '/hot_loop/ {gsub(",", "", $1); print $1; exit}'; }
+run() {
+  valgrind --tool=callgrind --callgrind-out-file="$OUT/$1.out" "$BIN" "$1" "$N" >/dev/null 2>&1
+}
+run plain
+PLAIN_TOTAL=$(total "$OUT/plain.out")
+PLAIN_LOOP=$(loop "$OUT/plain.out")
+echo "| case | calling thread, instructions/span | whole process, instructions/span |"
+echo "|---|---:|---:|"
+for CASE in traced_no_provider traced traced_unsampled_parent traced_on_sdk_provider sdk_in_span sdk_start_end tracing_opentelemetry fastrace; do
+  run "$CASE"
+  T=$(total "$OUT/$CASE.out"); L=$(loop "$OUT/$CASE.out")
+  echo "| $CASE | $(( (L - PLAIN_LOOP) / N )) | $(( (T - PLAIN_TOTAL) / N )) |"
+done
+rm -rf "$OUT"
