@@ -2,12 +2,26 @@
 //! (recorded on the fast path, see `span_guard`) and by spans of the opentelemetry API (recorded
 //! by the SDK, handed over by [`TracedSpanProcessor`]).
 //!
+//! `Telemetry::install` sets one up; build one yourself to bring your own exporter:
+//!
 //! ```
-//! use traced_runtime::opentelemetry_sdk::trace::{InMemorySpanExporter, Sampler};
+//! use traced_runtime::opentelemetry_sdk::error::OTelSdkResult;
+//! use traced_runtime::opentelemetry_sdk::trace::{Sampler, SpanData, SpanExporter};
 //! use traced_runtime::SpanPipeline;
 //!
-//! let exporter = InMemorySpanExporter::default();
-//! let provider = SpanPipeline::new(exporter.clone())
+//! #[derive(Debug)]
+//! struct Stdout;
+//!
+//! impl SpanExporter for Stdout {
+//!     async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+//!         for span in batch {
+//!             println!("{} {:?}", span.name, span.end_time.duration_since(span.start_time));
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//!
+//! let provider = SpanPipeline::new(Stdout)
 //!     .with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(0.5))))
 //!     .install()
 //!     .expect("a thread can be spawned");
