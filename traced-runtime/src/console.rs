@@ -29,9 +29,21 @@ use opentelemetry_sdk::Resource;
 const BAR_WIDTH: usize = 30;
 const MAX_NAME_WIDTH: usize = 60;
 
+/// The spans of a trace not printed yet.
+#[derive(Default)]
+struct Pending {
+    spans: Vec<SpanData>,
+    /// The export in which a span with a remote parent (a local root) arrived.
+    local_root_in: Option<u64>,
+}
+
 /// Prints traces on stdout (or a writer given in tests).
+///
+/// A trace is printed, as one tree, when its root span arrives; a trace whose root is in
+/// another process, one export after its local root arrived (so that services of one process
+/// calling each other still print one tree); whatever is left, on flush and shutdown.
 pub(crate) struct ConsoleExporter {
-    pending: Mutex<HashMap<TraceId, Vec<SpanData>>>,
+    pending: Mutex<(u64, HashMap<TraceId, Pending>)>,
     service: Option<String>,
     color: bool,
     out: Mutex<Box<dyn std::io::Write + Send>>,
@@ -55,7 +67,7 @@ impl ConsoleExporter {
 
     pub(crate) fn new(out: Box<dyn std::io::Write + Send>, color: bool) -> ConsoleExporter {
         ConsoleExporter {
-            pending: Mutex::new(HashMap::new()),
+            pending: Mutex::new((0, HashMap::new())),
             service: None,
             color,
             out: Mutex::new(out),
@@ -80,7 +92,7 @@ impl ConsoleExporter {
                 .pending
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            pending.drain().map(|(_, spans)| spans).collect()
+            pending.1.drain().map(|(_, trace)| trace.spans).collect()
         };
         let mut text = String::new();
         for spans in traces {
@@ -98,15 +110,33 @@ impl SpanExporter for ConsoleExporter {
                 .pending
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
+            pending.0 += 1;
+            let (export, traces) = &mut *pending;
+            // The whole batch first: the spans of a trace may come in any order within it.
+            let mut rooted = Vec::new();
             for span in batch {
                 let trace_id = span.span_context.trace_id();
-                let local_root =
-                    span.parent_span_id == SpanId::INVALID || span.parent_span_is_remote;
-                pending.entry(trace_id).or_default().push(span);
+                if span.parent_span_id == SpanId::INVALID {
+                    rooted.push(trace_id);
+                }
+                let local_root = span.parent_span_is_remote;
+                let trace = traces.entry(trace_id).or_default();
+                trace.spans.push(span);
                 if local_root {
-                    if let Some(spans) = pending.remove(&trace_id) {
-                        complete.push(spans);
-                    }
+                    trace.local_root_in.get_or_insert(*export);
+                }
+            }
+            let ready: Vec<TraceId> = traces
+                .iter()
+                .filter(|(trace_id, trace)| {
+                    rooted.contains(trace_id)
+                        || trace.local_root_in.is_some_and(|seen| seen < *export)
+                })
+                .map(|(trace_id, _)| *trace_id)
+                .collect();
+            for trace_id in ready {
+                if let Some(trace) = traces.remove(&trace_id) {
+                    complete.push(trace.spans);
                 }
             }
         }
@@ -499,8 +529,17 @@ mod tests {
         let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
         assert!(text.contains("4 spans"), "{text}");
 
+        // A local root (remote parent) waits one export for the rest of its process's spans.
+        let mut served = span(7, 6, "served", 0, 5, Status::Ok);
+        served.parent_span_is_remote = true;
+        ready(exporter.export(vec![served])).unwrap();
+        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        assert!(!text.contains("served"), "{text}");
+
         let orphan = span(9, 8, "detached", 0, 5, Status::Unset);
         ready(exporter.export(vec![orphan])).unwrap();
+        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        assert!(text.contains("served"), "printed one export later: {text}");
         exporter.force_flush().unwrap();
         let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
         assert!(text.contains("• detached"), "{text}");
