@@ -9,8 +9,8 @@ N=${1:-100000}
 cargo build --quiet --release --example profile_spans
 BIN=target/release/examples/profile_spans
 OUT=$(mktemp -d)
-total() { callgrind_annotate "$1" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1; exit}'; }
-loop() { callgrind_annotate --inclusive=yes "$1" 2>/dev/null | awk '/hot_loop/ {gsub(",", "", $1); print $1; exit}'; }
+total() { callgrind_annotate "$1" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); if (!done) print $1; done = 1}'; }
+loop() { callgrind_annotate --inclusive=yes "$1" 2>/dev/null | awk '/hot_loop/ {gsub(",", "", $1); if (!done) print $1; done = 1}'; }
 run() {
   valgrind --tool=callgrind --callgrind-out-file="$OUT/$1.out" "$BIN" "$1" "$N" >/dev/null 2>&1
 }

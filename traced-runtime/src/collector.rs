@@ -234,20 +234,16 @@ impl Collector {
         self.shared.wake();
     }
 
-    /// Exports everything handed over so far; waits at most `timeout`.
-    pub(crate) fn flush(&self, timeout: Duration) -> OTelSdkResult {
-        let deadline = Instant::now() + timeout;
+    /// Waits until `done` holds for the collector thread's state (or `deadline`), and returns
+    /// the result it left.
+    fn wait(
+        &self,
+        deadline: Instant,
+        timeout: Duration,
+        done: impl Fn(&Control) -> bool,
+    ) -> OTelSdkResult {
         let mut control = self.shared.control();
-        if control.stopped {
-            return Err(OTelSdkError::AlreadyShutdown);
-        }
-        control.flush_requested += 1;
-        let ticket = control.flush_requested;
-        drop(control);
-        self.shared.wake_pending.store(false, Ordering::Release);
-        self.shared.wake();
-        let mut control = self.shared.control();
-        while control.flush_done < ticket && !control.stopped {
+        while !done(&control) {
             let now = Instant::now();
             if now >= deadline {
                 return Err(OTelSdkError::Timeout(timeout));
@@ -265,6 +261,23 @@ impl Collector {
         }
     }
 
+    /// Exports everything handed over so far; waits at most `timeout`.
+    pub(crate) fn flush(&self, timeout: Duration) -> OTelSdkResult {
+        let deadline = Instant::now() + timeout;
+        let mut control = self.shared.control();
+        if control.stopped {
+            return Err(OTelSdkError::AlreadyShutdown);
+        }
+        control.flush_requested += 1;
+        let ticket = control.flush_requested;
+        drop(control);
+        self.shared.wake_pending.store(false, Ordering::Release);
+        self.shared.wake();
+        self.wait(deadline, timeout, |control| {
+            control.flush_done >= ticket || control.stopped
+        })
+    }
+
     /// Exports what is left, shuts the exporter down and stops the thread; waits at most `timeout`.
     pub(crate) fn shutdown(&self, timeout: Duration) -> OTelSdkResult {
         if self.shared.shut_down.swap(true, Ordering::AcqRel) {
@@ -274,23 +287,7 @@ impl Collector {
         self.shared.control().shutdown = true;
         self.shared.wake_pending.store(false, Ordering::Release);
         self.shared.wake();
-        let mut control = self.shared.control();
-        while !control.stopped {
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(OTelSdkError::Timeout(timeout));
-            }
-            control = self
-                .shared
-                .changed
-                .wait_timeout(control, deadline - now)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
-        match control.flush_result.take() {
-            Some(error) => Err(error),
-            None => Ok(()),
-        }
+        self.wait(deadline, timeout, |control| control.stopped)
     }
 }
 

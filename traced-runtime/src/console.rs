@@ -395,7 +395,7 @@ pub(crate) fn format_duration(duration: Duration) -> String {
     }
 }
 
-fn kind_name(kind: &SpanKind) -> &'static str {
+pub(crate) fn kind_name(kind: &SpanKind) -> &'static str {
     match kind {
         SpanKind::Client => "client",
         SpanKind::Server => "server",

@@ -42,8 +42,20 @@
 //! `anyhow`/`eyre` error with its backtrace). A panic is recorded the same way and goes on
 //! unchanged. A future dropped before completion ends its span with `traced.cancelled = true`.
 //!
-//! Spans go to the provider installed with [`set_tracer_provider`] (or the setup of this crate),
-//! else to the global one.
+//! # The rest of the crate
+//!
+//! - Setup: [`Telemetry::builder`] / [`init`] install resource, exporters (OTLP gRPC or HTTP,
+//!   console, your own), sampler, propagators and batch settings from the builder and the `OTEL_*`
+//!   variables, and return a guard that flushes within a bound.
+//! - [`SpanPipeline`]: what `Telemetry` installs: `#[traced]` spans on a fast path and the
+//!   opentelemetry API's spans through one collector thread to one exporter. Without it, spans go to
+//!   the provider given to [`set_tracer_provider`], else to the global one.
+//! - [`propagation`], `http_server` and `http_client` (features `http-server`, `axum`,
+//!   `http-client`): one trace across services.
+//! - [`log_ids`], `with_trace_ids` (feature `tracing`), `TraceIdsLogger` (feature `log`),
+//!   `otlp_logs` (feature `otlp-logs`): logs that carry the ids of their trace.
+//! - [`current_span`], [`add_event`], [`record_error`], [`in_span`]: manual instrumentation;
+//!   `testing` (feature `testing`): spans of your own tests.
 
 mod callsite;
 mod clock;

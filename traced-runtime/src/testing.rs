@@ -169,7 +169,7 @@ impl Spans {
         let indent = "  ".repeat(depth);
         let _ = write!(out, "{indent}{}", span.name);
         if span.span_kind != SpanKind::Internal {
-            let _ = write!(out, " [{}]", kind_name(&span.span_kind));
+            let _ = write!(out, " [{}]", crate::console::kind_name(&span.span_kind));
         }
         match &span.status {
             Status::Unset => {}
@@ -197,16 +197,6 @@ impl Spans {
         for child in self.children_of(span.span_context.span_id()) {
             self.render(child, depth + 1, out);
         }
-    }
-}
-
-fn kind_name(kind: &SpanKind) -> &'static str {
-    match kind {
-        SpanKind::Client => "client",
-        SpanKind::Server => "server",
-        SpanKind::Producer => "producer",
-        SpanKind::Consumer => "consumer",
-        SpanKind::Internal => "internal",
     }
 }
 
