@@ -164,6 +164,14 @@ impl SpanGuard {
                 tracer
                     .sampler
                     .should_sample(Some(parent_cx), trace_id, &name, kind, &[], &[]);
+            if result.decision == SamplingDecision::Drop
+                && parent.is_valid()
+                && !parent.is_sampled()
+            {
+                // Unsampled below an unsampled parent: the parent's context carries the decision
+                // to children and propagators; no ids, no context, no allocation.
+                return Some(Decided::FollowParent);
+            }
             let flags = parent.trace_flags();
             let flags = match result.decision {
                 SamplingDecision::RecordAndSample => flags.with_sampled(true),
@@ -171,15 +179,24 @@ impl SpanGuard {
             };
             let span_context =
                 SpanContext::new(trace_id, ids::span_id(), flags, false, result.trace_state);
-            Some((
-                result.decision,
-                result.attributes,
+            Some(Decided::New {
+                decision: result.decision,
+                sampler_attributes: result.attributes,
                 span_context,
-                parent.clone(),
-            ))
+                parent: parent.clone(),
+            })
         });
-        let Some((decision, sampler_attributes, span_context, parent_span)) = decided else {
-            return Self::not_recording(None, unset_status);
+        let (decision, sampler_attributes, span_context, parent_span) = match decided {
+            None => return Self::not_recording(None, unset_status),
+            Some(Decided::FollowParent) => {
+                return Self::not_recording(parent.cloned(), unset_status)
+            }
+            Some(Decided::New {
+                decision,
+                sampler_attributes,
+                span_context,
+                parent,
+            }) => (decision, sampler_attributes, span_context, parent),
         };
         if decision == SamplingDecision::Drop {
             let cx = unsampled_context(parent, &parent_span, span_context);
@@ -252,6 +269,10 @@ impl SpanGuard {
     /// Runs `f` with the span current. A panic in `f` is recorded, ends the span, and goes on.
     #[inline]
     pub fn in_scope<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        if self.cx.is_none() && !self.recording {
+            // Nothing to make current, nothing to record a panic on.
+            return f();
+        }
         let attached = self.cx.clone().map(Context::attach);
         let result = panic::catch_unwind(AssertUnwindSafe(f));
         drop(attached);
@@ -351,6 +372,19 @@ fn unsampled_context(
             parent.with_remote_span_context(span_context)
         }))
     }
+}
+
+/// The sampling decision for a new fast-path span.
+enum Decided {
+    /// A new span, recorded or not.
+    New {
+        decision: SamplingDecision,
+        sampler_attributes: Vec<KeyValue>,
+        span_context: SpanContext,
+        parent: SpanContext,
+    },
+    /// Not sampled, below an unsampled parent whose context already says so.
+    FollowParent,
 }
 
 #[inline]
