@@ -28,8 +28,29 @@
 //! collector; `OTEL_LOGS_EXPORTER=none` turns the export off. The batch processor honours
 //! `OTEL_BLRP_*`.
 //!
-//! [`install`] sees the environment only: values given to `Telemetry::builder()` (service
-//! name, endpoint, headers) are not shared yet; set them through the `OTEL_*` variables.
+//! [`install`] sees the environment only. To share the values given to
+//! `Telemetry::builder()` (service name, endpoint, headers, TLS files, …) and its export
+//! runtime, call [`otlp_logs`](crate::TelemetryBuilder::otlp_logs) on the builder instead;
+//! the guard's [`logs`](crate::TelemetryGuard::logs) then gives the bridges:
+//!
+//! ```no_run
+//! use tracing_subscriber::layer::SubscriberExt as _;
+//! use tracing_subscriber::util::SubscriberInitExt as _;
+//!
+//! # fn main() -> Result<(), traced_runtime::Error> {
+//! let telemetry = traced_runtime::Telemetry::builder()
+//!     .service_name("shop")
+//!     .otlp_endpoint("http://collector:4318")
+//!     .otlp_logs()
+//!     .install()?;
+//! let registry = tracing_subscriber::registry();
+//! match telemetry.logs() {
+//!     Some(logs) => registry.with(logs.tracing_layer()).init(),
+//!     None => registry.init(),
+//! }
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! Unlike the ids in log lines, which follow the guide's `is_recording` rule, an OTLP record
 //! carries the context of any current span, its sampled flag included: that is the
@@ -134,7 +155,7 @@ pub(crate) fn build(
     })
 }
 
-fn env_value(env: &Env, name: &str) -> Option<String> {
+pub(crate) fn env_value(env: &Env, name: &str) -> Option<String> {
     match env.get(name) {
         Some(Ok(value)) if !value.trim().is_empty() => Some(value.trim().to_owned()),
         _ => None,
