@@ -347,6 +347,10 @@ async fn serve_http(listener: tokio::net::TcpListener, received: Arc<Received>) 
                         .get(hyper::header::CONTENT_TYPE)
                         .is_some_and(|v| v.as_bytes() == b"application/json");
                     let path_ok = request.uri().path() == "/v1/logs";
+                    // Spans of the tests that install tracing too: accepted, not kept.
+                    if request.uri().path() == "/v1/traces" {
+                        return Ok(Response::new(Full::new(Bytes::new())));
+                    }
                     let body = request.into_body().collect().await.map(|b| b.to_bytes());
                     let status = match (path_ok, body) {
                         (true, Ok(body)) => {
@@ -542,4 +546,44 @@ fn a_failed_export_is_reported_by_shutdown() {
         error.contains("log records were not exported") && error.contains(&refused),
         "{error}"
     );
+}
+
+#[test]
+fn builder_values_reach_the_logs() {
+    let test = "e2e_builder";
+    let endpoint = RECEIVER.with(|r| format!("http://{}", r.http));
+    // Only the builder names the service and the collector: the environment has neither.
+    let telemetry = traced_runtime::Telemetry::builder()
+        .env(Env::from_vars([("OTEL_BLRP_SCHEDULE_DELAY", "10")]))
+        .service_name("builder-shop")
+        .otlp_protocol(traced_runtime::Protocol::HttpProtobuf)
+        .otlp_endpoint(endpoint)
+        .otlp_logs()
+        .install()
+        .unwrap();
+    let logs = telemetry.logs().expect("the logs pipeline");
+    let subscriber = tracing_subscriber::registry().with(logs.tracing_layer());
+    tracing::subscriber::with_default(subscriber, || tracing::info!("{test}: sent"));
+    telemetry.shutdown().unwrap();
+    RECEIVER.with(|receiver| {
+        let records = receiver.wait_for(test, 1);
+        assert_eq!(records.len(), 1, "{records:#?}");
+        assert_eq!(records[0].transport, "http/protobuf");
+        assert!(
+            records[0]
+                .resource
+                .contains(&("service.name".to_owned(), "builder-shop".to_owned())),
+            "{:?}",
+            records[0].resource
+        );
+    });
+}
+
+#[test]
+fn without_otlp_logs_the_guard_has_no_logs() {
+    let telemetry = traced_runtime::Telemetry::builder()
+        .env(Env::from_vars([("OTEL_TRACES_EXPORTER", "none")]))
+        .install()
+        .unwrap();
+    assert!(telemetry.logs().is_none());
 }

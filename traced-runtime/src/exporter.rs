@@ -22,8 +22,6 @@ use opentelemetry_sdk::Resource;
 use tokio::runtime::Handle;
 
 use crate::config::OtlpConfig;
-#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
-use crate::config::{Compression, Protocol};
 use crate::error::Error;
 
 /// Where spans go: pass to [`TelemetryBuilder::exporter`](crate::TelemetryBuilder::exporter).
@@ -345,52 +343,39 @@ pub(crate) fn otlp(
 ) -> Result<Box<dyn DynExporter>, Error> {
     #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
     {
-        if config.compression == Compression::Gzip && !cfg!(feature = "gzip") {
-            return Err(Error::FeatureDisabled {
-                feature: "gzip",
-                what: "gzip compression (OTEL_EXPORTER_OTLP_COMPRESSION=gzip)".into(),
-            });
-        }
-        let https = config.endpoint.to_ascii_lowercase().starts_with("https://");
-        if https && !cfg!(feature = "tls") {
-            return Err(Error::FeatureDisabled {
-                feature: "tls",
-                what: format!("the https endpoint {}", config.endpoint),
-            });
-        }
-        if config.client_key.is_some() != config.client_certificate.is_some() {
-            return Err(Error::Tls(
-                "a client certificate and a client key go together: set both \
-                 OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY \
-                 (or give both to otlp_client_identity), or neither"
-                    .into(),
-            ));
-        }
+        Ok(Box::new(otlp::OtlpExporter {
+            client: OtlpClient::new(config, runtime, stopping)?,
+            resource: Default::default(),
+        }))
     }
-    match config.protocol {
-        #[cfg(feature = "otlp-grpc")]
-        Protocol::Grpc => Ok(Box::new(otlp::OtlpExporter::grpc(
-            config, runtime, stopping,
-        )?)),
-        #[cfg(feature = "otlp-http")]
-        Protocol::HttpProtobuf | Protocol::HttpJson => Ok(Box::new(otlp::OtlpExporter::http(
-            config, runtime, stopping,
-        )?)),
-        #[allow(unreachable_patterns)]
-        protocol => Err(Error::FeatureDisabled {
-            feature: if protocol == crate::config::Protocol::Grpc {
-                "otlp-grpc"
-            } else {
-                "otlp-http"
-            },
-            what: format!("OTLP with protocol {}", protocol.as_str()),
-        }),
+    #[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
+    Err(otlp_disabled(config.protocol, "OTLP"))
+}
+
+/// The error when neither OTLP transport is compiled in, or not the one `protocol` needs.
+#[cfg_attr(all(feature = "otlp-grpc", feature = "otlp-http"), allow(dead_code))]
+pub(crate) fn otlp_disabled(protocol: crate::config::Protocol, signal: &str) -> Error {
+    Error::FeatureDisabled {
+        feature: if protocol == crate::config::Protocol::Grpc {
+            "otlp-grpc"
+        } else {
+            "otlp-http"
+        },
+        what: format!("{signal} with protocol {}", protocol.as_str()),
     }
 }
 
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+pub(crate) use otlp::OtlpClient;
+
+/// The OTLP transport, shared by the signals: gRPC (tonic) and HTTP (hyper, protobuf or JSON),
+/// TLS, gzip, headers, the request timeout and the retries. What differs between signals is
+/// the request message and its gRPC service ([`OtlpRequest`]); the HTTP path (`/v1/traces`,
+/// `/v1/logs`) is part of the endpoint each signal resolves before building its client.
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 mod otlp {
     use std::fmt;
+    use std::marker::PhantomData;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
     use std::time::Duration;
@@ -403,19 +388,250 @@ mod otlp {
     use opentelemetry_sdk::Resource;
     use tokio::runtime::Handle;
 
-    #[cfg(any(feature = "gzip", feature = "otlp-http"))]
-    use crate::config::Compression;
-    use crate::config::OtlpConfig;
+    use crate::config::{Compression, OtlpConfig, Protocol};
     use crate::error::Error;
 
     const USER_AGENT: &str = concat!("OTel-OTLP-Exporter-Rust/traced-", env!("CARGO_PKG_VERSION"));
 
-    pub(super) struct OtlpExporter {
+    /// The export request of one signal, as the transport sends it.
+    pub(crate) trait OtlpRequest: Clone + Send + Sync + 'static {
+        /// What is exported, at the start of error messages: `OTLP`, `OTLP logs`.
+        const SIGNAL: &'static str;
+        /// Where the configuration comes from, in errors about the endpoint.
+        const CONFIGURATION: &'static str;
+
+        /// Sends `request` to the signal's gRPC service (`…TraceService/Export`,
+        /// `…LogsService/Export`) over `channel`.
+        #[cfg(feature = "otlp-grpc")]
+        fn grpc_export(
+            channel: tonic::transport::Channel,
+            gzip: bool,
+            request: tonic::Request<Self>,
+        ) -> super::BoxFuture<'static, Result<(), tonic::Status>>;
+
+        /// The HTTP request body: JSON or protobuf.
+        #[cfg(feature = "otlp-http")]
+        fn http_body(&self, json: bool) -> Result<Vec<u8>, String>;
+    }
+
+    macro_rules! otlp_request {
+        ($request:ty, $client:ty, $signal:expr, $configuration:expr) => {
+            impl OtlpRequest for $request {
+                const SIGNAL: &'static str = $signal;
+                const CONFIGURATION: &'static str = $configuration;
+
+                #[cfg(feature = "otlp-grpc")]
+                #[cfg_attr(not(feature = "gzip"), allow(unused_variables))]
+                fn grpc_export(
+                    channel: tonic::transport::Channel,
+                    gzip: bool,
+                    request: tonic::Request<Self>,
+                ) -> super::BoxFuture<'static, Result<(), tonic::Status>> {
+                    let client = <$client>::new(channel);
+                    #[cfg(feature = "gzip")]
+                    let client = if gzip {
+                        client.send_compressed(tonic::codec::CompressionEncoding::Gzip)
+                    } else {
+                        client
+                    };
+                    Box::pin(async move {
+                        let mut client = client;
+                        client.export(request).await.map(|_| ())
+                    })
+                }
+
+                #[cfg(feature = "otlp-http")]
+                fn http_body(&self, json: bool) -> Result<Vec<u8>, String> {
+                    if json {
+                        serde_json::to_vec(self).map_err(|error| error.to_string())
+                    } else {
+                        Ok(prost::Message::encode_to_vec(self))
+                    }
+                }
+            }
+        };
+    }
+
+    otlp_request!(
+        ExportTraceServiceRequest,
+        opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient<
+            tonic::transport::Channel,
+        >,
+        "OTLP",
+        "the OTLP configuration"
+    );
+
+    #[cfg(feature = "otlp-logs")]
+    otlp_request!(
+        opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest,
+        opentelemetry_proto::tonic::collector::logs::v1::logs_service_client::LogsServiceClient<
+            tonic::transport::Channel,
+        >,
+        "OTLP logs",
+        "the OTLP logs configuration"
+    );
+
+    /// Sends the export requests of one signal to the collector, retrying transient failures.
+    pub(crate) struct OtlpClient<R> {
         transport: Transport,
-        resource: ResourceAttributesWithSchema,
         endpoint: String,
         timeout: Duration,
+        /// Set when shutdown starts: failed exports are no longer retried.
         stopping: Arc<AtomicBool>,
+        request: PhantomData<fn(R)>,
+    }
+
+    impl<R> fmt::Debug for OtlpClient<R> {
+        // Headers are left out: they may hold secrets.
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("OtlpClient")
+                .field("protocol", &self.protocol())
+                .field("endpoint", &self.endpoint)
+                .field("timeout", &self.timeout)
+                .finish_non_exhaustive()
+        }
+    }
+
+    impl<R: OtlpRequest> OtlpClient<R> {
+        /// The client for the collector `config` describes, on `runtime`. `stopping` is set
+        /// when shutdown starts: from then on failed exports are not retried, so that
+        /// shutdown is as quick as the collector lets it be.
+        #[allow(unused_variables)]
+        pub(crate) fn new(
+            config: &OtlpConfig,
+            runtime: &Handle,
+            stopping: Arc<AtomicBool>,
+        ) -> Result<Self, Error> {
+            if config.compression == Compression::Gzip && !cfg!(feature = "gzip") {
+                return Err(Error::FeatureDisabled {
+                    feature: "gzip",
+                    what: "gzip compression (OTEL_EXPORTER_OTLP_COMPRESSION=gzip)".into(),
+                });
+            }
+            let https = config.endpoint.to_ascii_lowercase().starts_with("https://");
+            if https && !cfg!(feature = "tls") {
+                return Err(Error::FeatureDisabled {
+                    feature: "tls",
+                    what: format!("the https endpoint {}", config.endpoint),
+                });
+            }
+            if config.client_key.is_some() != config.client_certificate.is_some() {
+                return Err(Error::Tls(
+                    "a client certificate and a client key go together: set both \
+                     OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY \
+                     (or give both to otlp_client_identity), or neither"
+                        .into(),
+                ));
+            }
+            let transport = match config.protocol {
+                #[cfg(feature = "otlp-grpc")]
+                Protocol::Grpc => Transport::Grpc(Box::new(grpc_transport::Grpc::new(
+                    config,
+                    runtime,
+                    R::CONFIGURATION,
+                )?)),
+                #[cfg(feature = "otlp-http")]
+                Protocol::HttpProtobuf | Protocol::HttpJson => Transport::Http(Box::new(
+                    http_transport::Http::new(config, runtime, R::CONFIGURATION)?,
+                )),
+                #[allow(unreachable_patterns)]
+                protocol => return Err(super::otlp_disabled(protocol, R::SIGNAL)),
+            };
+            Ok(OtlpClient {
+                transport,
+                endpoint: config.endpoint.clone(),
+                timeout: config.timeout,
+                stopping,
+                request: PhantomData,
+            })
+        }
+
+        /// Sends `request`, retrying transient failures (unless shutting down); the error
+        /// names the endpoint and, when its port is the other transport's, says so.
+        pub(crate) async fn send(&self, request: R) -> Result<(), String> {
+            let mut delays = RETRY_DELAYS.iter();
+            loop {
+                let result = match &self.transport {
+                    #[cfg(feature = "otlp-grpc")]
+                    Transport::Grpc(grpc) => grpc.export(&request, self.timeout).await,
+                    #[cfg(feature = "otlp-http")]
+                    Transport::Http(http) => http.export(&request, self.timeout).await,
+                };
+                let failure = match result {
+                    Ok(()) => return Ok(()),
+                    Err(failure) => failure,
+                };
+                let retry = failure.retryable && !self.stopping.load(Ordering::Relaxed);
+                match delays.next().filter(|_| retry) {
+                    // The caller's export timeout bounds the waits too.
+                    Some(delay) => tokio::time::sleep(backoff(*delay, failure.retry_after)).await,
+                    None => {
+                        return Err(format!(
+                            "{} export to {} failed: {}{}",
+                            R::SIGNAL,
+                            self.endpoint,
+                            failure.reason,
+                            port_hint(&self.endpoint, self.is_grpc())
+                        ))
+                    }
+                }
+            }
+        }
+    }
+
+    impl<R> OtlpClient<R> {
+        fn is_grpc(&self) -> bool {
+            match &self.transport {
+                #[cfg(feature = "otlp-grpc")]
+                Transport::Grpc(_) => true,
+                #[cfg(feature = "otlp-http")]
+                Transport::Http(_) => false,
+            }
+        }
+
+        fn protocol(&self) -> &'static str {
+            match &self.transport {
+                #[cfg(feature = "otlp-grpc")]
+                Transport::Grpc(_) => "grpc",
+                #[cfg(feature = "otlp-http")]
+                Transport::Http(http) if http.json => "http/json",
+                #[cfg(feature = "otlp-http")]
+                Transport::Http(_) => "http/protobuf",
+            }
+        }
+    }
+
+    /// The OTLP span exporter.
+    pub(super) struct OtlpExporter {
+        pub(super) client: OtlpClient<ExportTraceServiceRequest>,
+        pub(super) resource: ResourceAttributesWithSchema,
+    }
+
+    impl fmt::Debug for OtlpExporter {
+        // Headers are left out: they may hold secrets.
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("OtlpExporter")
+                .field("protocol", &self.client.protocol())
+                .field("endpoint", &self.client.endpoint)
+                .field("timeout", &self.client.timeout)
+                .finish_non_exhaustive()
+        }
+    }
+
+    impl SpanExporter for OtlpExporter {
+        async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+            let request = ExportTraceServiceRequest {
+                resource_spans: group_spans_by_resource_and_scope(batch, &self.resource),
+            };
+            self.client
+                .send(request)
+                .await
+                .map_err(OTelSdkError::InternalFailure)
+        }
+
+        fn set_resource(&mut self, resource: &Resource) {
+            self.resource = ResourceAttributesWithSchema::from(resource);
+        }
     }
 
     /// Waits before each retry of a transient failure (the specification's exponential
@@ -453,74 +669,12 @@ mod otlp {
         jittered.max(retry_after.unwrap_or_default())
     }
 
-    // Boxed: the two clients differ much in size, and one exporter exists per pipeline.
+    // Boxed: the two clients differ much in size, and one exists per pipeline.
     enum Transport {
         #[cfg(feature = "otlp-grpc")]
         Grpc(Box<grpc_transport::Grpc>),
         #[cfg(feature = "otlp-http")]
         Http(Box<http_transport::Http>),
-    }
-
-    impl fmt::Debug for OtlpExporter {
-        // Headers are left out: they may hold secrets.
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            let protocol = match &self.transport {
-                #[cfg(feature = "otlp-grpc")]
-                Transport::Grpc(_) => "grpc",
-                #[cfg(feature = "otlp-http")]
-                Transport::Http(http) if http.json => "http/json",
-                #[cfg(feature = "otlp-http")]
-                Transport::Http(_) => "http/protobuf",
-            };
-            f.debug_struct("OtlpExporter")
-                .field("protocol", &protocol)
-                .field("endpoint", &self.endpoint)
-                .field("timeout", &self.timeout)
-                .finish_non_exhaustive()
-        }
-    }
-
-    impl OtlpExporter {
-        #[cfg(feature = "otlp-grpc")]
-        pub(super) fn grpc(
-            config: &OtlpConfig,
-            runtime: &Handle,
-            stopping: Arc<AtomicBool>,
-        ) -> Result<Self, Error> {
-            Ok(OtlpExporter {
-                transport: Transport::Grpc(Box::new(grpc_transport::Grpc::new(config, runtime)?)),
-                resource: ResourceAttributesWithSchema::default(),
-                endpoint: config.endpoint.clone(),
-                timeout: config.timeout,
-                stopping,
-            })
-        }
-
-        #[cfg(feature = "otlp-http")]
-        pub(super) fn http(
-            config: &OtlpConfig,
-            runtime: &Handle,
-            stopping: Arc<AtomicBool>,
-        ) -> Result<Self, Error> {
-            Ok(OtlpExporter {
-                transport: Transport::Http(Box::new(http_transport::Http::new(config, runtime)?)),
-                resource: ResourceAttributesWithSchema::default(),
-                endpoint: config.endpoint.clone(),
-                timeout: config.timeout,
-                stopping,
-            })
-        }
-    }
-
-    impl OtlpExporter {
-        fn is_grpc(&self) -> bool {
-            match &self.transport {
-                #[cfg(feature = "otlp-grpc")]
-                Transport::Grpc(_) => true,
-                #[cfg(feature = "otlp-http")]
-                Transport::Http(_) => false,
-            }
-        }
     }
 
     /// A hint when the endpoint's port is the usual one of the other transport (the protocol
@@ -542,44 +696,6 @@ mod otlp {
                  OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf)"
             }
             _ => "",
-        }
-    }
-
-    impl SpanExporter for OtlpExporter {
-        async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-            let request = ExportTraceServiceRequest {
-                resource_spans: group_spans_by_resource_and_scope(batch, &self.resource),
-            };
-            let mut delays = RETRY_DELAYS.iter();
-            loop {
-                let result = match &self.transport {
-                    #[cfg(feature = "otlp-grpc")]
-                    Transport::Grpc(grpc) => grpc.export(&request, self.timeout).await,
-                    #[cfg(feature = "otlp-http")]
-                    Transport::Http(http) => http.export(&request, self.timeout).await,
-                };
-                let failure = match result {
-                    Ok(()) => return Ok(()),
-                    Err(failure) => failure,
-                };
-                let retry = failure.retryable && !self.stopping.load(Ordering::Relaxed);
-                match delays.next().filter(|_| retry) {
-                    // The batch export timeout bounds the waits too.
-                    Some(delay) => tokio::time::sleep(backoff(*delay, failure.retry_after)).await,
-                    None => {
-                        return Err(OTelSdkError::InternalFailure(format!(
-                            "OTLP export to {} failed: {}{}",
-                            self.endpoint,
-                            failure.reason,
-                            port_hint(&self.endpoint, self.is_grpc())
-                        )))
-                    }
-                }
-            }
-        }
-
-        fn set_resource(&mut self, resource: &Resource) {
-            self.resource = ResourceAttributesWithSchema::from(resource);
         }
     }
 
@@ -619,8 +735,6 @@ mod otlp {
     mod grpc_transport {
         use std::time::Duration;
 
-        use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
-        use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
         use tokio::runtime::Handle;
         use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
         use tonic::transport::Channel;
@@ -628,15 +742,20 @@ mod otlp {
         use super::*;
 
         pub(crate) struct Grpc {
-            client: TraceServiceClient<Channel>,
+            channel: Channel,
             metadata: MetadataMap,
+            gzip: bool,
         }
 
         impl Grpc {
-            pub(super) fn new(config: &OtlpConfig, runtime: &Handle) -> Result<Grpc, Error> {
+            pub(super) fn new(
+                config: &OtlpConfig,
+                runtime: &Handle,
+                source_name: &'static str,
+            ) -> Result<Grpc, Error> {
                 let invalid = |reason: String| Error::InvalidEndpoint {
                     endpoint: config.endpoint.clone(),
-                    source_name: "the OTLP configuration",
+                    source_name,
                     reason,
                 };
                 let endpoint = tonic::transport::Endpoint::from_shared(config.endpoint.clone())
@@ -668,13 +787,6 @@ mod otlp {
                     let _runtime = runtime.enter();
                     endpoint.connect_lazy()
                 };
-                let client = TraceServiceClient::new(channel);
-                #[cfg(feature = "gzip")]
-                let client = if config.compression == Compression::Gzip {
-                    client.send_compressed(tonic::codec::CompressionEncoding::Gzip)
-                } else {
-                    client
-                };
                 let mut metadata = MetadataMap::new();
                 for (name, value) in &config.headers {
                     let header = || Error::InvalidHeader {
@@ -686,20 +798,23 @@ mod otlp {
                     let value = MetadataValue::try_from(value.as_str()).map_err(|_| header())?;
                     metadata.insert(key, value);
                 }
-                Ok(Grpc { client, metadata })
+                Ok(Grpc {
+                    channel,
+                    metadata,
+                    gzip: config.compression == Compression::Gzip,
+                })
             }
 
-            pub(super) async fn export(
+            pub(super) async fn export<R: OtlpRequest>(
                 &self,
-                request: &ExportTraceServiceRequest,
+                request: &R,
                 timeout: Duration,
             ) -> Result<(), Failure> {
                 use tonic::Code;
-                let mut client = self.client.clone();
                 let mut request = tonic::Request::new(request.clone());
                 *request.metadata_mut() = self.metadata.clone();
                 request.set_timeout(timeout);
-                match client.export(request).await {
+                match R::grpc_export(self.channel.clone(), self.gzip, request).await {
                     // A partial success (some spans rejected by the collector) is still a
                     // delivered request: retrying would not change the verdict.
                     Ok(_) => Ok(()),
@@ -741,8 +856,6 @@ mod otlp {
         use hyper_util::client::legacy::connect::HttpConnector;
         use hyper_util::client::legacy::Client;
         use hyper_util::rt::TokioExecutor;
-        use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-        use prost::Message;
         use tokio::runtime::Handle;
 
         use super::*;
@@ -761,14 +874,18 @@ mod otlp {
         }
 
         impl Http {
-            pub(super) fn new(config: &OtlpConfig, runtime: &Handle) -> Result<Http, Error> {
+            pub(super) fn new(
+                config: &OtlpConfig,
+                runtime: &Handle,
+                source_name: &'static str,
+            ) -> Result<Http, Error> {
                 let uri: Uri =
                     config
                         .endpoint
                         .parse()
                         .map_err(|error: ::http::uri::InvalidUri| Error::InvalidEndpoint {
                             endpoint: config.endpoint.clone(),
-                            source_name: "the OTLP configuration",
+                            source_name,
                             reason: error.to_string(),
                         })?;
                 let mut headers = HeaderMap::new();
@@ -804,17 +921,13 @@ mod otlp {
                 })
             }
 
-            pub(super) async fn export(
+            pub(super) async fn export<R: OtlpRequest>(
                 &self,
-                request: &ExportTraceServiceRequest,
+                request: &R,
                 timeout: Duration,
             ) -> Result<(), Failure> {
                 let fatal = |reason: String| Failure::new(reason, false);
-                let body = if self.json {
-                    serde_json::to_vec(request).map_err(|error| fatal(error.to_string()))?
-                } else {
-                    request.encode_to_vec()
-                };
+                let body = request.http_body(self.json).map_err(fatal)?;
                 let body = if self.gzip {
                     gzip(body).map_err(fatal)?
                 } else {

@@ -41,6 +41,9 @@ struct Installed {
     health: Vec<Arc<ExportHealth>>,
     /// Set when shutdown starts: failed exports are no longer retried.
     stopping: Arc<AtomicBool>,
+    /// The logs pipeline of `TelemetryBuilder::otlp_logs`, shut down before the runtime.
+    #[cfg(feature = "otlp-logs")]
+    logs: Option<crate::otlp_logs::LogsGuard>,
 }
 
 impl TelemetryGuard {
@@ -60,8 +63,27 @@ impl TelemetryGuard {
                 id,
                 health,
                 stopping,
+                #[cfg(feature = "otlp-logs")]
+                logs: None,
             }),
         }
+    }
+
+    /// Keeps the logs pipeline built beside the spans' one.
+    #[cfg(feature = "otlp-logs")]
+    pub(crate) fn with_logs(mut self, logs: Option<crate::otlp_logs::LogsGuard>) -> Self {
+        if let Some(installed) = &mut self.installed {
+            installed.logs = logs;
+        }
+        self
+    }
+
+    /// The logs pipeline set up by [`TelemetryBuilder::otlp_logs`](crate::TelemetryBuilder::otlp_logs),
+    /// for its bridges (`tracing_layer()`, `log_bridge()`); `None` without it or when the SDK
+    /// is disabled. It is shut down with this guard.
+    #[cfg(feature = "otlp-logs")]
+    pub fn logs(&self) -> Option<&crate::otlp_logs::LogsGuard> {
+        self.installed.as_ref()?.logs.as_ref()
     }
 
     /// The guard of a disabled SDK (`OTEL_SDK_DISABLED=true`): does nothing.
@@ -108,8 +130,22 @@ impl Installed {
             id,
             health,
             stopping,
+            #[cfg(feature = "otlp-logs")]
+            logs,
         } = self;
         stopping.store(true, Ordering::Relaxed);
+        // The logs are shut down beside the spans, within the same bound (the SDK's logs
+        // processor bounds its own shutdown by the timeout).
+        #[cfg(feature = "otlp-logs")]
+        let logs = logs.map(|logs| {
+            let (sender, receiver) = mpsc::sync_channel(1);
+            let spawned = thread::Builder::new()
+                .name("traced-logs-shutdown".into())
+                .spawn(move || {
+                    let _ = sender.send(logs.shutdown());
+                });
+            (spawned.is_ok(), receiver)
+        });
         let result = {
             let provider = provider.clone();
             bounded(timeout, "shutdown", move || {
@@ -117,10 +153,23 @@ impl Installed {
             })
         };
         crate::telemetry::uninstall(id);
+        #[cfg(feature = "otlp-logs")]
+        let logs_result = match logs {
+            Some((true, receiver)) => receiver
+                .recv_timeout(timeout + Duration::from_millis(200))
+                .unwrap_or(Err(Error::ShutdownTimeout(timeout))),
+            Some((false, _)) => Err(Error::Runtime(std::io::Error::other(
+                "cannot start a thread to shut the logs down",
+            ))),
+            None => Ok(()),
+        };
         // Stops the export runtime: an export still waiting on a dead collector is cancelled,
         // which lets the processor's thread finish.
         drop(runtime);
-        explain(result, &health)
+        let result = explain(result, &health);
+        #[cfg(feature = "otlp-logs")]
+        let result = result.and(logs_result);
+        result
     }
 }
 

@@ -102,6 +102,8 @@ pub struct TelemetryBuilder {
     custom_exporters: Vec<Option<Box<dyn DynExporter>>>,
     custom_propagators: Vec<Option<Box<dyn TextMapPropagator + Send + Sync>>>,
     configure: Vec<Configure>,
+    #[cfg(feature = "otlp-logs")]
+    otlp_logs: bool,
 }
 
 impl std::fmt::Debug for TelemetryBuilder {
@@ -341,6 +343,22 @@ impl TelemetryBuilder {
         self
     }
 
+    /// Also exports log records over OTLP (feature `otlp-logs`), configured by this builder and
+    /// the environment exactly as the spans are (service name and resource, endpoint,
+    /// protocol, headers, timeout, compression, TLS files) and on the same export runtime.
+    /// The records go to `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` when set, else to the
+    /// [`otlp_endpoint`](Self::otlp_endpoint) (or `OTEL_EXPORTER_OTLP_ENDPOINT`) with
+    /// `/v1/logs` appended for HTTP; see [`otlp_logs`](crate::otlp_logs).
+    ///
+    /// The guard's [`logs`](TelemetryGuard::logs) gives the bridges to install
+    /// (`tracing_layer()`, `log_bridge()`); dropping the guard shuts the logs down too.
+    /// Without an OTLP exporter for spans (console, none, a custom one), no logs are exported.
+    #[cfg(feature = "otlp-logs")]
+    pub fn otlp_logs(mut self) -> Self {
+        self.otlp_logs = true;
+        self
+    }
+
     /// Sets up the pipeline, makes it global (tracer provider and propagator) and returns the
     /// guard that shuts it down. Invalid environment variables are reported on stderr, once,
     /// and their defaults used; invalid builder values are errors.
@@ -358,6 +376,8 @@ impl TelemetryBuilder {
             .exporters
             .iter()
             .any(|slot| matches!(slot, ExporterSlot::Otlp | ExporterSlot::Custom(_)));
+        #[cfg(feature = "otlp-logs")]
+        let needs_runtime = needs_runtime || (self.otlp_logs && config.otlp.is_some());
         let runtime = if needs_runtime {
             Some(ExportRuntime::start()?)
         } else {
@@ -414,6 +434,22 @@ impl TelemetryBuilder {
                 (_, None) => {}
             }
         }
+        // Built before anything is made global, so that an invalid logs setting leaves nothing
+        // half installed.
+        #[cfg(feature = "otlp-logs")]
+        let logs = if self.otlp_logs {
+            let generic = self.settings.otlp.endpoint.clone().or_else(|| {
+                crate::otlp_logs::env_value(&env, crate::otlp_logs::OTEL_EXPORTER_OTLP_ENDPOINT)
+            });
+            Some(crate::otlp_logs::build(
+                &config,
+                &env,
+                generic.as_deref(),
+                runtime.as_ref().map(ExportRuntime::handle),
+            )?)
+        } else {
+            None
+        };
         // One pipeline for every exporter: `#[traced]` spans take its fast path, spans of the
         // opentelemetry API reach its collector through its processor.
         let processor = if exporters.is_empty() {
@@ -458,14 +494,17 @@ impl TelemetryBuilder {
         ));
         let id = NEXT_INSTALL.fetch_add(1, Ordering::Relaxed);
         CURRENT_INSTALL.store(id, Ordering::Release);
-        Ok(TelemetryGuard::new(
+        let guard = TelemetryGuard::new(
             provider,
             runtime,
             config.shutdown_timeout.unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT),
             id,
             health,
             stopping,
-        ))
+        );
+        #[cfg(feature = "otlp-logs")]
+        let guard = guard.with_logs(logs);
+        Ok(guard)
     }
 }
 
