@@ -17,102 +17,17 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkGroup, Criterion};
-use opentelemetry::trace::{Span as _, TraceContextExt as _, Tracer as _, TracerProvider as _};
-use opentelemetry::KeyValue;
-use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{Sampler, SdkTracer, SdkTracerProvider, SpanData, SpanExporter};
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
 use traced_runtime::{opentelemetry, opentelemetry_sdk, traced};
 
-// ---------------------------------------------------------------------------------------------
-// The work and its instrumented variants.
+#[path = "support/workloads.rs"]
+mod workloads;
 
-#[inline(never)]
-fn work(a: u64, b: u64) -> u64 {
-    black_box(a.wrapping_mul(31).wrapping_add(b))
-}
-
-#[traced(attrs(a = a, b = b))]
-#[inline(never)]
-fn traced_work(a: u64, b: u64) -> u64 {
-    work(a, b)
-}
-
-#[traced(attrs(a = a, b = b))]
-#[inline(never)]
-async fn traced_async_work(a: u64, b: u64) -> u64 {
-    work(a, b)
-}
-
-#[traced]
-#[inline(never)]
-fn traced_nested_1(a: u64) -> u64 {
-    traced_nested_2(a)
-}
-
-#[traced]
-#[inline(never)]
-fn traced_nested_2(a: u64) -> u64 {
-    traced_nested_3(a)
-}
-
-#[traced(attrs(a = a))]
-#[inline(never)]
-fn traced_nested_3(a: u64) -> u64 {
-    work(a, 1)
-}
-
-#[inline(never)]
-fn sdk_in_span(tracer: &SdkTracer, a: u64, b: u64) -> u64 {
-    tracer.in_span("work", |cx| {
-        let span = cx.span();
-        span.set_attribute(KeyValue::new("a", a as i64));
-        span.set_attribute(KeyValue::new("b", b as i64));
-        work(a, b)
-    })
-}
-
-#[inline(never)]
-fn sdk_start_end(tracer: &SdkTracer, a: u64, b: u64) -> u64 {
-    let mut span = tracer.start("work");
-    span.set_attribute(KeyValue::new("a", a as i64));
-    span.set_attribute(KeyValue::new("b", b as i64));
-    let value = work(a, b);
-    span.end();
-    value
-}
-
-#[tracing::instrument(skip_all, fields(a = a, b = b))]
-#[inline(never)]
-fn tracing_work(a: u64, b: u64) -> u64 {
-    work(a, b)
-}
-
-#[fastrace::trace(properties = { "a": "{a}", "b": "{b}" })]
-#[inline(never)]
-fn fastrace_work(a: u64, b: u64) -> u64 {
-    work(a, b)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Exporters that discard, counting what reaches them.
-
-#[derive(Debug, Clone, Default)]
-struct Discard(Arc<AtomicU64>);
-
-impl SpanExporter for Discard {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        self.0.fetch_add(batch.len() as u64, Ordering::Relaxed);
-        Ok(())
-    }
-}
-
-struct FastraceDiscard(Arc<AtomicU64>);
-
-impl fastrace::collector::Reporter for FastraceDiscard {
-    fn report(&mut self, spans: Vec<fastrace::collector::SpanRecord>) {
-        self.0.fetch_add(spans.len() as u64, Ordering::Relaxed);
-    }
-}
+use workloads::{
+    fastrace_work, sdk_in_span, sdk_start_end, traced_async_work, traced_nested_1, traced_work,
+    tracing_work, work, Discard, FastraceDiscard,
+};
 
 /// An SDK provider with the default batch processor and a discarding exporter.
 fn sdk_provider(sampler: Sampler) -> (SdkTracerProvider, Arc<AtomicU64>) {

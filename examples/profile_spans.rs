@@ -14,79 +14,25 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use traced_runtime::opentelemetry::trace::{
-    Span as _, TraceContextExt as _, Tracer as _, TracerProvider as _,
-};
-use traced_runtime::opentelemetry::KeyValue;
-use traced_runtime::opentelemetry_sdk::error::OTelSdkResult;
+use traced_runtime::opentelemetry::trace::TracerProvider as _;
 use traced_runtime::opentelemetry_sdk::trace::{
-    BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracer, SdkTracerProvider, SpanData,
-    SpanExporter,
+    BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracerProvider,
 };
 use traced_runtime::{traced, BatchConfig, SpanPipeline};
 
+#[path = "../benches/support/workloads.rs"]
+mod workloads;
+
+use workloads::{
+    fastrace_work, sdk_in_span, sdk_start_end, traced_work, tracing_work, work, Discard,
+    FastraceDiscard,
+};
+
 const QUEUE: usize = 1 << 21;
-
-#[derive(Debug, Default, Clone)]
-struct Discard(Arc<AtomicU64>);
-
-impl SpanExporter for Discard {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        self.0.fetch_add(batch.len() as u64, Ordering::Relaxed);
-        Ok(())
-    }
-}
-
-struct FastraceDiscard;
-
-impl fastrace::collector::Reporter for FastraceDiscard {
-    fn report(&mut self, spans: Vec<fastrace::collector::SpanRecord>) {
-        black_box(spans);
-    }
-}
-
-#[inline(never)]
-fn work(a: u64, b: u64) -> u64 {
-    black_box(a.wrapping_mul(31).wrapping_add(b))
-}
-
-#[traced(attrs(a = a, b = b))]
-#[inline(never)]
-fn traced_work(a: u64, b: u64) -> u64 {
-    work(a, b)
-}
 
 #[traced]
 fn unsampled_parent(run: &dyn Fn()) {
     run();
-}
-
-fn sdk_in_span(tracer: &SdkTracer, a: u64, b: u64) -> u64 {
-    tracer.in_span("work", |cx| {
-        let span = cx.span();
-        span.set_attribute(KeyValue::new("a", a as i64));
-        span.set_attribute(KeyValue::new("b", b as i64));
-        work(a, b)
-    })
-}
-
-fn sdk_start_end(tracer: &SdkTracer, a: u64, b: u64) -> u64 {
-    let mut span = tracer.start("work");
-    span.set_attribute(KeyValue::new("a", a as i64));
-    span.set_attribute(KeyValue::new("b", b as i64));
-    let value = work(a, b);
-    span.end();
-    value
-}
-
-#[tracing::instrument(skip_all, fields(a = a, b = b))]
-fn tracing_work(a: u64, b: u64) -> u64 {
-    work(a, b)
-}
-
-#[fastrace::trace(properties = { "a": "{a}", "b": "{b}" })]
-fn fastrace_work(a: u64, b: u64) -> u64 {
-    work(a, b)
 }
 
 /// The measured loop: callgrind counts what runs inside it (`--toggle-collect=*hot_loop*`).
@@ -197,7 +143,10 @@ fn main() {
                 .expect("shutdown");
         }
         "fastrace" => {
-            fastrace::set_reporter(FastraceDiscard, fastrace::collector::Config::default());
+            fastrace::set_reporter(
+                FastraceDiscard(exported.clone()),
+                fastrace::collector::Config::default(),
+            );
             let mut i = 0;
             while i < iterations {
                 let root = fastrace::Span::root("root", fastrace::collector::SpanContext::random());
