@@ -9,11 +9,9 @@ use opentelemetry::KeyValue;
 
 use crate::outcome::{ErrorView, Message};
 
-pub(crate) const EXCEPTION_EVENT: &str = "exception";
-pub(crate) const EXCEPTION_TYPE: &str = "exception.type";
-pub(crate) const EXCEPTION_MESSAGE: &str = "exception.message";
-pub(crate) const EXCEPTION_STACKTRACE: &str = "exception.stacktrace";
-pub(crate) const ERROR_TYPE: &str = "error.type";
+pub(crate) use crate::semconv::{
+    ERROR_TYPE, EXCEPTION_EVENT, EXCEPTION_MESSAGE, EXCEPTION_STACKTRACE, EXCEPTION_TYPE,
+};
 /// `exception.type` and `error.type` of a panic.
 pub(crate) const PANIC_TYPE: &str = "panic";
 

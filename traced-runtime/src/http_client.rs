@@ -68,7 +68,8 @@ impl Middleware for TracingMiddleware {
         match &result {
             Ok(response) => {
                 let status = response.status();
-                span.record_status_code(
+                semconv::record_status_code(
+                    &span,
                     status.as_u16(),
                     status.is_client_error() || status.is_server_error(),
                 );

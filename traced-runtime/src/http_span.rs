@@ -9,34 +9,13 @@
 )]
 
 use std::borrow::Cow;
-use std::error::Error;
 use std::fmt::Write as _;
 
-use opentelemetry::trace::{SpanBuilder, SpanKind, Status, TraceContextExt as _, Tracer as _};
-use opentelemetry::{Context, KeyValue};
+use opentelemetry::KeyValue;
 
-use crate::exception::{
-    ERROR_TYPE, EXCEPTION_EVENT, EXCEPTION_MESSAGE, EXCEPTION_STACKTRACE, EXCEPTION_TYPE,
-};
-use crate::span_guard::CANCELLED;
-use crate::tracer::{self, Tracer};
-
-pub(crate) const HTTP_REQUEST_METHOD: &str = "http.request.method";
-pub(crate) const HTTP_REQUEST_METHOD_ORIGINAL: &str = "http.request.method_original";
-pub(crate) const HTTP_RESPONSE_STATUS_CODE: &str = "http.response.status_code";
-pub(crate) const HTTP_ROUTE: &str = "http.route";
-pub(crate) const URL_FULL: &str = "url.full";
-pub(crate) const URL_PATH: &str = "url.path";
-pub(crate) const URL_QUERY: &str = "url.query";
-pub(crate) const URL_SCHEME: &str = "url.scheme";
-pub(crate) const SERVER_ADDRESS: &str = "server.address";
-pub(crate) const SERVER_PORT: &str = "server.port";
-pub(crate) const CLIENT_ADDRESS: &str = "client.address";
-pub(crate) const CLIENT_PORT: &str = "client.port";
-pub(crate) const NETWORK_PEER_ADDRESS: &str = "network.peer.address";
-pub(crate) const NETWORK_PEER_PORT: &str = "network.peer.port";
-pub(crate) const NETWORK_PROTOCOL_VERSION: &str = "network.protocol.version";
-pub(crate) const USER_AGENT_ORIGINAL: &str = "user_agent.original";
+pub(crate) use crate::semconv::*;
+pub(crate) use crate::span::OperationSpan as HttpSpan;
+use crate::span::OperationSpan;
 
 /// `http.request.method` of a method the semantic conventions do not know.
 pub(crate) const OTHER_METHOD: &str = "_OTHER";
@@ -135,158 +114,11 @@ pub(crate) fn default_port(scheme: &str) -> Option<u16> {
     }
 }
 
-/// The span of one HTTP request. Ends when [`HttpSpan::end`] is called or when dropped; dropped
-/// first, it is marked `traced.cancelled`, as a cancelled `#[traced]` future is.
-pub(crate) struct HttpSpan {
-    /// The span's context; the parent's when no span was made (no tracer installed), so that
-    /// the caller's trace still propagates.
-    cx: Context,
-    /// Whether `cx` holds a span made here that is recording.
-    recording: bool,
-    ended: bool,
-}
-
-impl HttpSpan {
-    /// Starts a span under `parent` through the tracer of `#[traced]` spans.
-    pub(crate) fn start(
-        name: Cow<'static, str>,
-        kind: SpanKind,
-        attributes: Vec<KeyValue>,
-        parent: &Context,
-    ) -> Self {
-        let builder = SpanBuilder::from_name(name)
-            .with_kind(kind)
-            .with_attributes(attributes);
-        tracer::with_tracer(|tracer| match tracer {
-            Tracer::Fast { tracer, .. } => {
-                Self::new(tracer.sdk.build_with_context(builder, parent), parent)
-            }
-            Tracer::Sdk(tracer) => Self::new(tracer.build_with_context(builder, parent), parent),
-            Tracer::Global(tracer) => Self::new(tracer.build_with_context(builder, parent), parent),
-            Tracer::Disabled => HttpSpan {
-                cx: parent.clone(),
-                recording: false,
-                ended: false,
-            },
-        })
-    }
-
-    fn new<S: opentelemetry::trace::Span + Send + Sync + 'static>(
-        span: S,
-        parent: &Context,
-    ) -> Self {
-        let recording = span.is_recording();
-        let cx = if span.span_context().is_valid() {
-            parent.with_span(span)
-        } else {
-            // A no-op tracer: nothing to record, but the remote parent still propagates.
-            parent.clone()
-        };
-        HttpSpan {
-            cx,
-            recording,
-            ended: false,
-        }
-    }
-
-    /// The context holding the span: current while the request is handled, and what is
-    /// injected into outgoing headers.
-    pub(crate) fn context(&self) -> &Context {
-        &self.cx
-    }
-
-    pub(crate) fn is_recording(&self) -> bool {
-        self.recording && !self.ended
-    }
-
-    pub(crate) fn set_attribute(&self, attribute: KeyValue) {
-        if self.is_recording() {
-            self.cx.span().set_attribute(attribute);
-        }
-    }
-
-    pub(crate) fn update_name(&self, name: String) {
-        if self.is_recording() {
-            self.cx.span().update_name(name);
-        }
-    }
-
-    /// `http.response.status_code`; status ERROR with `error.type` the code when `is_error`.
-    pub(crate) fn record_status_code(&self, code: u16, is_error: bool) {
-        if !self.is_recording() {
-            return;
-        }
-        let span = self.cx.span();
-        span.set_attribute(KeyValue::new(HTTP_RESPONSE_STATUS_CODE, i64::from(code)));
-        if is_error {
-            span.set_attribute(KeyValue::new(ERROR_TYPE, code.to_string()));
-            span.set_status(Status::error(""));
-        }
-    }
-
-    /// An `exception` event for `error` (of type `exception_type`) and its `source()` chain,
-    /// `error.type`, status ERROR.
-    pub(crate) fn record_error(
-        &self,
-        error_type: Cow<'static, str>,
-        exception_type: &'static str,
-        error: &dyn Error,
-    ) {
-        if !self.is_recording() {
-            return;
-        }
-        let message = error.to_string();
-        let mut stacktrace = format!("{exception_type}: {message}");
-        let mut next = error.source();
-        while let Some(cause) = next {
-            let _ = write!(stacktrace, "\nCaused by: {cause}");
-            next = cause.source();
-        }
-        self.record_exception(error_type, exception_type, message, stacktrace);
-    }
-
-    /// An `exception` event, `error.type` (the semantic conventions' short class of failure)
-    /// and status ERROR from their parts.
-    pub(crate) fn record_exception(
-        &self,
-        error_type: Cow<'static, str>,
-        exception_type: &'static str,
-        message: String,
-        stacktrace: String,
-    ) {
-        if !self.is_recording() {
-            return;
-        }
-        let span = self.cx.span();
-        span.add_event(
-            EXCEPTION_EVENT,
-            vec![
-                KeyValue::new(EXCEPTION_TYPE, exception_type),
-                KeyValue::new(EXCEPTION_MESSAGE, message.clone()),
-                KeyValue::new(EXCEPTION_STACKTRACE, stacktrace),
-            ],
-        );
-        span.set_attribute(KeyValue::new(ERROR_TYPE, error_type));
-        span.set_status(Status::error(message));
-    }
-
-    /// Ends the span (once).
-    pub(crate) fn end(&mut self) {
-        if !self.ended {
-            self.ended = true;
-            if self.recording {
-                self.cx.span().end();
-            }
-        }
-    }
-}
-
-impl Drop for HttpSpan {
-    fn drop(&mut self) {
-        if !self.ended {
-            self.set_attribute(KeyValue::new(CANCELLED, true));
-            self.end();
-        }
+/// `http.response.status_code`; status ERROR with `error.type` the code when `is_error`.
+pub(crate) fn record_status_code(span: &OperationSpan, code: u16, is_error: bool) {
+    span.set_attribute(KeyValue::new(HTTP_RESPONSE_STATUS_CODE, i64::from(code)));
+    if is_error {
+        span.set_error(code.to_string(), String::new());
     }
 }
 

@@ -27,12 +27,8 @@ use crate::ids;
 use crate::outcome::Outcome;
 use crate::pipeline::FastTracer;
 use crate::record::{Code, InlineAttributes, SpanRecord};
+use crate::semconv::{CANCELLED, RETURN_VALUE};
 use crate::tracer::{self, Tracer};
-
-/// Set on a span whose future was dropped before it completed.
-pub const CANCELLED: &str = "traced.cancelled";
-/// The return value recorded by `#[traced(ret)]`.
-pub const RETURN_VALUE: &str = "return.value";
 
 /// The attributes of a span being started; filled only when the span is recording.
 pub struct Attributes(InlineAttributes);

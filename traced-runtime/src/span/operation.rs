@@ -1,0 +1,201 @@
+//! The span of one operation made by an integration: an HTTP request served or sent, a SQL
+//! query, a Redis command, a message published or processed.
+//!
+//! It is started through the same tracer as `#[traced]` spans (so a test's capture, the fast
+//! pipeline and the SDK all see it), holds the context the operation runs in, and ends exactly
+//! once: dropped before [`OperationSpan::end`] (a cancelled future), it is marked
+//! `traced.cancelled`, as a cancelled `#[traced]` future is.
+
+use std::borrow::Cow;
+use std::error::Error;
+use std::fmt::Write as _;
+
+use opentelemetry::trace::{
+    Link, SpanBuilder, SpanKind, Status, TraceContextExt as _, Tracer as _,
+};
+use opentelemetry::{Context, KeyValue};
+
+use crate::semconv::{
+    CANCELLED, ERROR_TYPE, EXCEPTION_EVENT, EXCEPTION_MESSAGE, EXCEPTION_STACKTRACE, EXCEPTION_TYPE,
+};
+use crate::tracer::{self, Tracer};
+
+/// The span of one operation; see the module documentation.
+pub(crate) struct OperationSpan {
+    /// The span's context; the parent's when no span was made (no tracer installed), so that
+    /// the caller's trace still propagates.
+    cx: Context,
+    /// Whether `cx` holds a span made here that is recording.
+    recording: bool,
+    ended: bool,
+}
+
+impl OperationSpan {
+    /// Starts a span under `parent`.
+    pub(crate) fn start(
+        name: Cow<'static, str>,
+        kind: SpanKind,
+        attributes: Vec<KeyValue>,
+        parent: &Context,
+    ) -> Self {
+        Self::start_with_links(name, kind, attributes, Vec::new(), parent)
+    }
+
+    /// Starts a span under `parent`, linked to `links` (a consumer's batch, a trace of its own).
+    pub(crate) fn start_with_links(
+        name: Cow<'static, str>,
+        kind: SpanKind,
+        attributes: Vec<KeyValue>,
+        links: Vec<Link>,
+        parent: &Context,
+    ) -> Self {
+        let mut builder = SpanBuilder::from_name(name)
+            .with_kind(kind)
+            .with_attributes(attributes);
+        if !links.is_empty() {
+            builder = builder.with_links(links);
+        }
+        tracer::with_tracer(|tracer| match tracer {
+            Tracer::Fast { tracer, .. } => {
+                Self::new(tracer.sdk.build_with_context(builder, parent), parent)
+            }
+            Tracer::Sdk(tracer) => Self::new(tracer.build_with_context(builder, parent), parent),
+            Tracer::Global(tracer) => Self::new(tracer.build_with_context(builder, parent), parent),
+            Tracer::Disabled => OperationSpan {
+                cx: parent.clone(),
+                recording: false,
+                ended: false,
+            },
+        })
+    }
+
+    fn new<S: opentelemetry::trace::Span + Send + Sync + 'static>(
+        span: S,
+        parent: &Context,
+    ) -> Self {
+        let recording = span.is_recording();
+        let cx = if span.span_context().is_valid() {
+            parent.with_span(span)
+        } else {
+            // A no-op tracer: nothing to record, but the remote parent still propagates.
+            parent.clone()
+        };
+        OperationSpan {
+            cx,
+            recording,
+            ended: false,
+        }
+    }
+
+    /// The context holding the span: current while the operation runs, and what is injected
+    /// into outgoing headers.
+    pub(crate) fn context(&self) -> &Context {
+        &self.cx
+    }
+
+    /// Whether attributes set now are kept: the span is sampled and not ended.
+    pub(crate) fn is_recording(&self) -> bool {
+        self.recording && !self.ended
+    }
+
+    pub(crate) fn set_attribute(&self, attribute: KeyValue) {
+        if self.is_recording() {
+            self.cx.span().set_attribute(attribute);
+        }
+    }
+
+    #[allow(dead_code)] // for the integrations that record attributes in bulk
+    pub(crate) fn set_attributes(&self, attributes: impl IntoIterator<Item = KeyValue>) {
+        if self.is_recording() {
+            self.cx.span().set_attributes(attributes);
+        }
+    }
+
+    pub(crate) fn update_name(&self, name: impl Into<Cow<'static, str>>) {
+        if self.is_recording() {
+            self.cx.span().update_name(name);
+        }
+    }
+
+    #[allow(dead_code)] // for the integrations that record events
+    pub(crate) fn add_event(&self, name: &'static str, attributes: Vec<KeyValue>) {
+        if self.is_recording() {
+            self.cx.span().add_event(name, attributes);
+        }
+    }
+
+    /// Status ERROR with `error.type`, and no exception event: a failure that is an outcome
+    /// of the operation (an HTTP 500, a rejected message), not an error raised here.
+    pub(crate) fn set_error(&self, error_type: impl Into<Cow<'static, str>>, message: String) {
+        if self.is_recording() {
+            let span = self.cx.span();
+            span.set_attribute(KeyValue::new(ERROR_TYPE, error_type.into()));
+            span.set_status(Status::error(message));
+        }
+    }
+
+    /// An `exception` event for `error` (of type `exception_type`) and its `source()` chain,
+    /// `error.type`, status ERROR.
+    pub(crate) fn record_error(
+        &self,
+        error_type: impl Into<Cow<'static, str>>,
+        exception_type: &'static str,
+        error: &dyn Error,
+    ) {
+        if !self.is_recording() {
+            return;
+        }
+        let message = error.to_string();
+        let mut stacktrace = format!("{exception_type}: {message}");
+        let mut next = error.source();
+        while let Some(cause) = next {
+            let _ = write!(stacktrace, "\nCaused by: {cause}");
+            next = cause.source();
+        }
+        self.record_exception(error_type, exception_type, message, stacktrace);
+    }
+
+    /// An `exception` event, `error.type` (the semantic conventions' short class of failure)
+    /// and status ERROR from their parts.
+    pub(crate) fn record_exception(
+        &self,
+        error_type: impl Into<Cow<'static, str>>,
+        exception_type: &'static str,
+        message: String,
+        stacktrace: String,
+    ) {
+        if !self.is_recording() {
+            return;
+        }
+        let span = self.cx.span();
+        span.add_event(
+            EXCEPTION_EVENT,
+            vec![
+                KeyValue::new(EXCEPTION_TYPE, exception_type),
+                KeyValue::new(EXCEPTION_MESSAGE, message.clone()),
+                KeyValue::new(EXCEPTION_STACKTRACE, stacktrace),
+            ],
+        );
+        span.set_attribute(KeyValue::new(ERROR_TYPE, error_type.into()));
+        span.set_status(Status::error(message));
+    }
+
+    /// Ends the span (once).
+    pub(crate) fn end(&mut self) {
+        if !self.ended {
+            self.ended = true;
+            if self.recording {
+                self.cx.span().end();
+            }
+        }
+    }
+}
+
+impl Drop for OperationSpan {
+    fn drop(&mut self) {
+        if !self.ended {
+            self.set_attribute(KeyValue::new(CANCELLED, true));
+            self.end();
+        }
+    }
+}
