@@ -57,86 +57,76 @@
 //! - [`current_span`], [`add_event`], [`record_error`], [`in_span`]: manual instrumentation;
 //!   `testing` (feature `testing`): spans of your own tests.
 
-mod callsite;
-mod clock;
-mod collector;
-mod exception;
-mod fast_span;
-mod ids;
-mod instrument;
-mod manual;
-mod outcome;
+// The layers, from what the expansion calls down to the wire: `span` (one traced call),
+// `pipeline` (sampling, records, queues, the collector thread), `export` (exporters and the OTLP
+// transport). `setup` assembles them from the builder and the environment; `propagation`,
+// `http`, `logs` and the integrations sit beside the span layer and use it.
+mod error;
+mod export;
+#[cfg(any(feature = "http-server", feature = "http-client"))]
+pub mod http;
+pub mod logs;
 mod pipeline;
-mod record;
-mod ret;
+pub mod propagation;
 mod semconv;
+mod setup;
 mod span;
-mod span_guard;
-mod tracer;
-mod value;
-
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
-
-// logs (issue 6)
-#[cfg(feature = "log")]
-#[cfg_attr(docsrs, doc(cfg(feature = "log")))]
-pub mod log_bridge;
-mod log_ids;
-#[cfg(feature = "otlp-logs")]
-#[cfg_attr(docsrs, doc(cfg(feature = "otlp-logs")))]
-pub mod otlp_logs;
-#[cfg(feature = "tracing")]
-#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
-pub mod tracing_layer;
-#[cfg(feature = "log")]
-pub use log_bridge::TraceIdsLogger;
-pub use log_ids::{log_ids, LogIds, SPAN_ID_FIELD, TRACE_ID_FIELD};
-#[cfg(feature = "tracing")]
-pub use tracing_layer::{with_trace_ids, TraceIdsFormat};
 
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
 
-pub use collector::BatchConfig;
-pub use manual::{add_event, current_span, in_span, in_span_async, record_error, CurrentSpan};
-pub use pipeline::{SpanPipeline, TracedSpanProcessor};
-pub use semconv::{CANCELLED, RETURN_VALUE};
 pub use traced_macros::traced;
-pub use tracer::{set_tracer_provider, SCOPE_NAME, SCOPE_VERSION};
-pub use value::{ArrayElement, AttrValue};
+
+// The span of a traced call and the manual API.
+pub use semconv::{CANCELLED, RETURN_VALUE};
+pub use span::manual::{
+    add_event, current_span, in_span, in_span_async, record_error, CurrentSpan,
+};
+pub use span::value::{ArrayElement, AttrValue};
+
+// The pipeline.
+pub use pipeline::collector::BatchConfig;
+pub use pipeline::dispatch::{set_tracer_provider, SCOPE_NAME, SCOPE_VERSION};
+pub use pipeline::{SpanPipeline, TracedSpanProcessor};
+
+// Setup and export.
+pub use error::Error;
+pub use export::Exporter;
+pub use propagation::propagator::{B3Propagator, Propagator};
+pub use setup::config::{Compression, Protocol};
+pub use setup::env;
+pub use setup::guard::{TelemetryGuard, DEFAULT_SHUTDOWN_TIMEOUT};
+pub use setup::telemetry::{init, Telemetry, TelemetryBuilder};
+
+// Logs.
+#[cfg(feature = "tracing")]
+pub use logs::format::{with_trace_ids, TraceIdsFormat};
+pub use logs::ids::{log_ids, LogIds, SPAN_ID_FIELD, TRACE_ID_FIELD};
+#[cfg(feature = "log")]
+pub use logs::logger::TraceIdsLogger;
+
+// The paths of 0.1.0, kept working (see CHANGELOG.md).
+#[cfg(feature = "http-client")]
+#[doc(hidden)]
+pub use http::client as http_client;
+#[cfg(feature = "http-server")]
+#[doc(hidden)]
+pub use http::server as http_server;
+#[cfg(feature = "tracing")]
+#[doc(hidden)]
+pub use logs::format as tracing_layer;
+#[cfg(feature = "log")]
+#[doc(hidden)]
+pub use logs::logger as log_bridge;
+#[cfg(feature = "otlp-logs")]
+#[doc(hidden)]
+pub use logs::otlp as otlp_logs;
 
 pub use opentelemetry;
 pub use opentelemetry::{Context, KeyValue};
 pub use opentelemetry_sdk;
-
-// propagation and HTTP (issue 5)
-#[cfg(feature = "http-client")]
-#[cfg_attr(docsrs, doc(cfg(feature = "http-client")))]
-pub mod http_client;
-#[cfg(feature = "http-server")]
-#[cfg_attr(docsrs, doc(cfg(feature = "http-server")))]
-pub mod http_server;
-#[cfg(any(feature = "http-server", feature = "http-client"))]
-mod http_span;
-pub mod propagation;
-
-// setup (issue 3)
-mod config;
-mod console;
-pub mod env;
-mod error;
-mod exporter;
-mod guard;
-mod propagator;
-mod resource;
-mod runtime;
-mod telemetry;
-pub use config::{Compression, Protocol};
-pub use error::Error;
-pub use exporter::Exporter;
-pub use guard::{TelemetryGuard, DEFAULT_SHUTDOWN_TIMEOUT};
 pub use opentelemetry_sdk::trace::{Sampler, SpanLimits};
-pub use propagator::{B3Propagator, Propagator};
-pub use telemetry::{init, Telemetry, TelemetryBuilder};

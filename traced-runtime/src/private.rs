@@ -5,11 +5,11 @@ use std::borrow::Borrow;
 
 use opentelemetry::Context;
 
-pub use crate::callsite::Callsite;
-pub use crate::instrument::Instrumented;
-pub use crate::outcome::Outcome;
-pub use crate::span_guard::{Attributes, SpanGuard};
-pub use crate::value::{debug, display, value};
+pub use crate::span::callsite::Callsite;
+pub use crate::span::guard::{Attributes, SpanGuard};
+pub use crate::span::instrument::Instrumented;
+pub use crate::span::outcome::Outcome;
+pub use crate::span::value::{debug, display, value};
 pub use opentelemetry::trace::SpanKind;
 pub use opentelemetry::Value;
 
@@ -21,10 +21,10 @@ pub fn as_parent<C: Borrow<Context>>(parent: &C) -> &Context {
 
 /// The outcome dispatch (see `outcome`).
 pub mod outcome {
-    pub use crate::outcome::*;
+    pub use crate::span::outcome::*;
 }
 
 /// The `ret` dispatch (see `ret`).
 pub mod ret {
-    pub use crate::ret::*;
+    pub use crate::span::ret::*;
 }

@@ -27,9 +27,9 @@ use opentelemetry::trace::{SpanId, SpanKind, Status};
 use opentelemetry::{Context, Value};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, Sampler, SdkTracerProvider, SpanData};
 
-use crate::collector::BatchConfig;
+use crate::pipeline::collector::BatchConfig;
+use crate::pipeline::dispatch::{self, ContextTracer, CAPTURES};
 use crate::pipeline::{FastTracer, SpanPipeline};
-use crate::tracer::{self, ContextTracer, CAPTURES};
 
 /// Runs `f`, and returns its result with every span `#[traced]` and `in_span` created in it.
 pub fn capture<R>(f: impl FnOnce() -> R) -> (R, Spans) {
@@ -84,7 +84,7 @@ impl Capture {
         Capture {
             provider,
             // One small leak per capture: spans refer to their pipeline as `'static`.
-            tracer: tracer::leak(tracer),
+            tracer: dispatch::leak(tracer),
             exporter,
         }
     }
@@ -169,7 +169,11 @@ impl Spans {
         let indent = "  ".repeat(depth);
         let _ = write!(out, "{indent}{}", span.name);
         if span.span_kind != SpanKind::Internal {
-            let _ = write!(out, " [{}]", crate::console::kind_name(&span.span_kind));
+            let _ = write!(
+                out,
+                " [{}]",
+                crate::export::console::kind_name(&span.span_kind)
+            );
         }
         match &span.status {
             Status::Unset => {}

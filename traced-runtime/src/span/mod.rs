@@ -1,5 +1,18 @@
-//! Spans: the guard of one traced call, and the span of one operation of an integration.
+//! The span of one traced call, from the expansion of `#[traced]` to its end: the callsite, the
+//! guard that starts and ends it, the future wrapper, how the returned value or the error is
+//! read, attribute values, exception events, and the manual API over the current span; and the
+//! span of one operation of an integration (HTTP, database, Redis, messaging).
 
+pub(crate) mod callsite;
+pub(crate) mod exception;
+pub(crate) mod guard;
+pub(crate) mod instrument;
+pub(crate) mod manual;
+#[cfg(any(feature = "http-server", feature = "http-client"))]
 mod operation;
+pub(crate) mod outcome;
+pub(crate) mod ret;
+pub(crate) mod value;
 
+#[cfg(any(feature = "http-server", feature = "http-client"))]
 pub(crate) use operation::OperationSpan;

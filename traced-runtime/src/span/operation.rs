@@ -15,10 +15,10 @@ use opentelemetry::trace::{
 };
 use opentelemetry::{Context, KeyValue};
 
+use crate::pipeline::dispatch::{self, Tracer};
 use crate::semconv::{
     CANCELLED, ERROR_TYPE, EXCEPTION_EVENT, EXCEPTION_MESSAGE, EXCEPTION_STACKTRACE, EXCEPTION_TYPE,
 };
-use crate::tracer::{self, Tracer};
 
 /// The span of one operation; see the module documentation.
 pub(crate) struct OperationSpan {
@@ -55,7 +55,7 @@ impl OperationSpan {
         if !links.is_empty() {
             builder = builder.with_links(links);
         }
-        tracer::with_tracer(|tracer| match tracer {
+        dispatch::with_tracer(|tracer| match tracer {
             Tracer::Fast { tracer, .. } => {
                 Self::new(tracer.sdk.build_with_context(builder, parent), parent)
             }
@@ -104,23 +104,9 @@ impl OperationSpan {
         }
     }
 
-    #[allow(dead_code)] // for the integrations that record attributes in bulk
-    pub(crate) fn set_attributes(&self, attributes: impl IntoIterator<Item = KeyValue>) {
-        if self.is_recording() {
-            self.cx.span().set_attributes(attributes);
-        }
-    }
-
     pub(crate) fn update_name(&self, name: impl Into<Cow<'static, str>>) {
         if self.is_recording() {
             self.cx.span().update_name(name);
-        }
-    }
-
-    #[allow(dead_code)] // for the integrations that record events
-    pub(crate) fn add_event(&self, name: &'static str, attributes: Vec<KeyValue>) {
-        if self.is_recording() {
-            self.cx.span().add_event(name, attributes);
         }
     }
 

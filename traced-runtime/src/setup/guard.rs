@@ -10,8 +10,8 @@ use opentelemetry_sdk::error::OTelSdkError;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 
 use crate::error::Error;
-use crate::exporter::ExportHealth;
-use crate::runtime::ExportRuntime;
+use crate::export::runtime::ExportRuntime;
+use crate::export::ExportHealth;
 
 /// How long shutting down may take unless `shutdown_timeout` says otherwise.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -43,7 +43,7 @@ struct Installed {
     stopping: Arc<AtomicBool>,
     /// The logs pipeline of `TelemetryBuilder::otlp_logs`, shut down before the runtime.
     #[cfg(feature = "otlp-logs")]
-    logs: Option<crate::otlp_logs::LogsGuard>,
+    logs: Option<crate::logs::otlp::LogsGuard>,
 }
 
 impl TelemetryGuard {
@@ -71,7 +71,7 @@ impl TelemetryGuard {
 
     /// Keeps the logs pipeline built beside the spans' one.
     #[cfg(feature = "otlp-logs")]
-    pub(crate) fn with_logs(mut self, logs: Option<crate::otlp_logs::LogsGuard>) -> Self {
+    pub(crate) fn with_logs(mut self, logs: Option<crate::logs::otlp::LogsGuard>) -> Self {
         if let Some(installed) = &mut self.installed {
             installed.logs = logs;
         }
@@ -82,7 +82,7 @@ impl TelemetryGuard {
     /// for its bridges (`tracing_layer()`, `log_bridge()`); `None` without it or when the SDK
     /// is disabled. It is shut down with this guard.
     #[cfg(feature = "otlp-logs")]
-    pub fn logs(&self) -> Option<&crate::otlp_logs::LogsGuard> {
+    pub fn logs(&self) -> Option<&crate::logs::otlp::LogsGuard> {
         self.installed.as_ref()?.logs.as_ref()
     }
 
@@ -152,7 +152,7 @@ impl Installed {
                 provider.shutdown_with_timeout(timeout)
             })
         };
-        crate::telemetry::uninstall(id);
+        crate::setup::telemetry::uninstall(id);
         #[cfg(feature = "otlp-logs")]
         let logs_result = match logs {
             Some((true, receiver)) => receiver

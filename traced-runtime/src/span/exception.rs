@@ -7,7 +7,7 @@ use std::cell::Cell;
 use opentelemetry::trace::{SpanId, SpanRef, Status};
 use opentelemetry::KeyValue;
 
-use crate::outcome::{ErrorView, Message};
+use crate::span::outcome::{ErrorView, Message};
 
 pub(crate) use crate::semconv::{
     ERROR_TYPE, EXCEPTION_EVENT, EXCEPTION_MESSAGE, EXCEPTION_STACKTRACE, EXCEPTION_TYPE,

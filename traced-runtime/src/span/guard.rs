@@ -19,16 +19,16 @@ use opentelemetry::trace::{
 use opentelemetry::{Context, Key, KeyValue, Value};
 use opentelemetry_sdk::trace::SamplingDecision;
 
-use crate::callsite::Callsite;
-use crate::clock;
-use crate::exception::{self, ErrorSink};
-use crate::fast_span::{FastSpan, END_NOW};
-use crate::ids;
-use crate::outcome::Outcome;
+use crate::pipeline::clock;
+use crate::pipeline::dispatch::{self, Tracer};
+use crate::pipeline::fast_span::{FastSpan, END_NOW};
+use crate::pipeline::ids;
+use crate::pipeline::record::{Code, InlineAttributes, SpanRecord};
 use crate::pipeline::FastTracer;
-use crate::record::{Code, InlineAttributes, SpanRecord};
 use crate::semconv::{CANCELLED, RETURN_VALUE};
-use crate::tracer::{self, Tracer};
+use crate::span::callsite::Callsite;
+use crate::span::exception::{self, ErrorSink};
+use crate::span::outcome::Outcome;
 
 /// The attributes of a span being started; filled only when the span is recording.
 pub struct Attributes(InlineAttributes);
@@ -99,7 +99,7 @@ impl SpanGuard {
         attr_count: usize,
         attrs: impl FnOnce(&mut Attributes),
     ) -> Self {
-        tracer::with_tracer(|tracer| match tracer {
+        dispatch::with_tracer(|tracer| match tracer {
             Tracer::Fast { tracer, .. } => {
                 Self::start_fast(tracer, name, kind, code, parent, unset_status, attrs)
             }
@@ -115,7 +115,7 @@ impl SpanGuard {
                     && !with_parent(parent, Context::is_telemetry_suppressed)
                 {
                     // The no-op provider: stop asking it on this thread.
-                    tracer::disable_global();
+                    dispatch::disable_global();
                 }
                 Self::from_sdk_span(span, code, parent, unset_status, attr_count, attrs)
             }

@@ -18,7 +18,7 @@ use opentelemetry::trace::{
 use opentelemetry::Context;
 use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
 
-use crate::config::PropagatorSlot;
+use crate::setup::config::PropagatorSlot;
 
 /// A propagator for [`TelemetryBuilder::propagators`](crate::TelemetryBuilder::propagators).
 #[non_exhaustive]

@@ -9,10 +9,10 @@ use std::time::SystemTime;
 use opentelemetry::trace::{Event, SpanContext, Status};
 use opentelemetry::KeyValue;
 
-use crate::clock;
+use crate::pipeline::clock;
+use crate::pipeline::dispatch;
+use crate::pipeline::record::SpanRecord;
 use crate::pipeline::FastTracer;
-use crate::record::SpanRecord;
-use crate::tracer;
 
 /// `end_with_timestamp(END_NOW)` ends the span at the span clock's now, without reading the
 /// wall clock (the guard ends spans this way; any other timestamp is taken as given).
@@ -89,7 +89,7 @@ impl opentelemetry::trace::Span for FastSpan {
             if timestamp != END_NOW {
                 record.end_time = Some(timestamp);
             }
-            tracer::push_record(self.tracer, record);
+            dispatch::push_record(self.tracer, record);
         }
     }
 }

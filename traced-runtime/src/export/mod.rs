@@ -8,6 +8,9 @@
 //! invalid values would be reported twice. Here `config.rs` alone decides, and this file only
 //! builds what it decided.
 
+pub(crate) mod console;
+pub(crate) mod runtime;
+
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -21,8 +24,8 @@ use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 use tokio::runtime::Handle;
 
-use crate::config::OtlpConfig;
 use crate::error::Error;
+use crate::setup::config::OtlpConfig;
 
 /// Where spans go: pass to [`TelemetryBuilder::exporter`](crate::TelemetryBuilder::exporter).
 ///
@@ -354,9 +357,9 @@ pub(crate) fn otlp(
 
 /// The error when neither OTLP transport is compiled in, or not the one `protocol` needs.
 #[cfg_attr(all(feature = "otlp-grpc", feature = "otlp-http"), allow(dead_code))]
-pub(crate) fn otlp_disabled(protocol: crate::config::Protocol, signal: &str) -> Error {
+pub(crate) fn otlp_disabled(protocol: crate::setup::config::Protocol, signal: &str) -> Error {
     Error::FeatureDisabled {
-        feature: if protocol == crate::config::Protocol::Grpc {
+        feature: if protocol == crate::setup::config::Protocol::Grpc {
             "otlp-grpc"
         } else {
             "otlp-http"
@@ -388,8 +391,8 @@ mod otlp {
     use opentelemetry_sdk::Resource;
     use tokio::runtime::Handle;
 
-    use crate::config::{Compression, OtlpConfig, Protocol};
     use crate::error::Error;
+    use crate::setup::config::{Compression, OtlpConfig, Protocol};
 
     const USER_AGENT: &str = concat!("OTel-OTLP-Exporter-Rust/traced-", env!("CARGO_PKG_VERSION"));
 
@@ -916,7 +919,7 @@ mod otlp {
                     client,
                     uri,
                     headers,
-                    json: config.protocol == crate::config::Protocol::HttpJson,
+                    json: config.protocol == crate::setup::config::Protocol::HttpJson,
                     gzip: config.compression == Compression::Gzip,
                 })
             }

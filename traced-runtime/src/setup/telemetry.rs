@@ -13,25 +13,25 @@ use opentelemetry_sdk::trace::{
     Sampler, SdkTracerProvider, ShouldSample, SpanLimits, TracerProviderBuilder,
 };
 
-use crate::collector::BatchConfig;
-use crate::config::{
+use crate::error::Error;
+use crate::export::console::ConsoleExporter;
+use crate::export::runtime::ExportRuntime;
+use crate::export::{self, DynExporter, Exporter, ExporterKind, Exporting, Fanout};
+use crate::pipeline::collector::BatchConfig;
+use crate::pipeline::{FastTracer, TracedSpanProcessor};
+use crate::propagation::propagator::{self, Propagator};
+use crate::setup::config::{
     self, Compression, ExporterSlot, PropagatorSlot, Protocol, SamplerSpec, Settings,
 };
-use crate::console::ConsoleExporter;
-use crate::env::{self, Env};
-use crate::error::Error;
-use crate::exporter::{self, DynExporter, Exporter, ExporterKind, Exporting, Fanout};
-use crate::guard::{TelemetryGuard, DEFAULT_SHUTDOWN_TIMEOUT};
-use crate::pipeline::{FastTracer, TracedSpanProcessor};
-use crate::propagator::{self, Propagator};
-use crate::resource;
-use crate::runtime::ExportRuntime;
+use crate::setup::env::{self, Env};
+use crate::setup::guard::{TelemetryGuard, DEFAULT_SHUTDOWN_TIMEOUT};
+use crate::setup::resource;
 
 /// Sets up tracing from the environment alone: `Telemetry::builder().install()`.
 ///
 /// `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_EXPORTER`,
 /// `OTEL_EXPORTER_OTLP_*`, `OTEL_TRACES_SAMPLER`, `OTEL_PROPAGATORS`, `OTEL_SDK_DISABLED`, …
-/// decide; see [`env`](crate::env) for the list.
+/// decide; see [`env`](crate::setup::env) for the list.
 pub fn init() -> Result<TelemetryGuard, Error> {
     Telemetry::builder().install()
 }
@@ -59,7 +59,7 @@ pub fn init() -> Result<TelemetryGuard, Error> {
 ///
 /// **Precedence.** A builder value beats the environment variable, which beats the
 /// specification's default. Every trace variable of the OpenTelemetry specification is read
-/// (the list, with defaults, is [`env`](crate::env)), including those opentelemetry-rust
+/// (the list, with defaults, is [`env`](crate::setup::env)), including those opentelemetry-rust
 /// ignores (`OTEL_SDK_DISABLED`, `OTEL_PROPAGATORS`, `OTEL_TRACES_EXPORTER`, the attribute
 /// value length limits, the certificate files, `OTEL_BSP_EXPORT_TIMEOUT`). An invalid
 /// variable is reported once on stderr, with its value (never for headers) and the default
@@ -348,7 +348,7 @@ impl TelemetryBuilder {
     /// protocol, headers, timeout, compression, TLS files) and on the same export runtime.
     /// The records go to `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` when set, else to the
     /// [`otlp_endpoint`](Self::otlp_endpoint) (or `OTEL_EXPORTER_OTLP_ENDPOINT`) with
-    /// `/v1/logs` appended for HTTP; see [`otlp_logs`](crate::otlp_logs).
+    /// `/v1/logs` appended for HTTP; see [`otlp_logs`](crate::logs::otlp).
     ///
     /// The guard's [`logs`](TelemetryGuard::logs) gives the bridges to install
     /// (`tracing_layer()`, `log_bridge()`); dropping the guard shuts the logs down too.
@@ -418,7 +418,7 @@ impl TelemetryBuilder {
                         exporter: "otlp",
                         reason: "no OTLP configuration".into(),
                     })?;
-                    let exporter = exporter::otlp(otlp, runtime.handle(), Arc::clone(&stopping))?;
+                    let exporter = export::otlp(otlp, runtime.handle(), Arc::clone(&stopping))?;
                     exporters.push(exporting(exporter, Some(runtime)));
                 }
                 (ExporterSlot::Custom(index), Some(runtime)) => {
@@ -439,9 +439,9 @@ impl TelemetryBuilder {
         #[cfg(feature = "otlp-logs")]
         let logs = if self.otlp_logs {
             let generic = self.settings.otlp.endpoint.clone().or_else(|| {
-                crate::otlp_logs::env_value(&env, crate::otlp_logs::OTEL_EXPORTER_OTLP_ENDPOINT)
+                crate::logs::otlp::env_value(&env, crate::logs::otlp::OTEL_EXPORTER_OTLP_ENDPOINT)
             });
-            Some(crate::otlp_logs::build(
+            Some(crate::logs::otlp::build(
                 &config,
                 &env,
                 generic.as_deref(),
@@ -484,9 +484,11 @@ impl TelemetryBuilder {
         match collector {
             Some(collector) => {
                 opentelemetry::global::set_tracer_provider(provider.clone());
-                crate::tracer::install_fast(FastTracer::new(sampler, collector, &provider));
+                crate::pipeline::dispatch::install_fast(FastTracer::new(
+                    sampler, collector, &provider,
+                ));
             }
-            None => crate::tracer::set_tracer_provider(&provider),
+            None => crate::pipeline::dispatch::set_tracer_provider(&provider),
         }
         opentelemetry::global::set_text_map_propagator(propagator::build(
             &config.propagators,
@@ -534,7 +536,7 @@ pub(crate) fn uninstall(id: u64) {
         .compare_exchange(id, 0, Ordering::AcqRel, Ordering::Acquire)
         .is_ok()
     {
-        crate::tracer::uninstall();
+        crate::pipeline::dispatch::uninstall();
         opentelemetry::global::set_tracer_provider(
             opentelemetry::trace::noop::NoopTracerProvider::new(),
         );

@@ -55,9 +55,9 @@ use opentelemetry::KeyValue;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::exception::{panic_message, PANIC_TYPE};
-use crate::http_span::{self as semconv, HttpSpan};
+use crate::http::attributes::{self as semconv, HttpSpan};
 use crate::propagation;
+use crate::span::exception::{panic_message, PANIC_TYPE};
 
 /// The route template of a request (`/orders/{id}`), for routers other than axum: put it in the
 /// request extensions before [`HttpServerService`] sees the request, or in the response

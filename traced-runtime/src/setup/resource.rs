@@ -10,8 +10,8 @@ use opentelemetry_sdk::resource::TelemetryResourceDetector;
 use opentelemetry_sdk::trace::{IdGenerator, RandomIdGenerator};
 use opentelemetry_sdk::Resource;
 
-use crate::config::SERVICE_NAME;
-use crate::env::OTEL_SERVICE_NAME_DEFAULT_PREFIX;
+use crate::setup::config::SERVICE_NAME;
+use crate::setup::env::OTEL_SERVICE_NAME_DEFAULT_PREFIX;
 
 /// `service.instance.id`: unique per process run.
 pub(crate) const SERVICE_INSTANCE_ID: &str = "service.instance.id";

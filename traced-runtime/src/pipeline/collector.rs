@@ -20,8 +20,8 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter, SpanLimits};
 use opentelemetry_sdk::Resource;
 
-use crate::clock::Anchor;
-use crate::record::SpanRecord;
+use crate::pipeline::clock::Anchor;
+use crate::pipeline::record::SpanRecord;
 
 /// Batch settings, as the specification's `OTEL_BSP_*` variables name them.
 #[derive(Clone, Debug)]

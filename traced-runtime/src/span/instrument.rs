@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::span_guard::SpanGuard;
+use crate::span::guard::SpanGuard;
 
 pin_project_lite::pin_project! {
     /// Polls `inner` with the span current. Ending the span is the caller's business: the

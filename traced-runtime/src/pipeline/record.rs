@@ -10,8 +10,8 @@ use opentelemetry::{InstrumentationScope, Key, KeyValue, Value};
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLimits, SpanLinks};
 use smallvec::SmallVec;
 
-use crate::callsite::Callsite;
-use crate::clock::{Anchor, Instant};
+use crate::pipeline::clock::{Anchor, Instant};
+use crate::span::callsite::Callsite;
 
 pub(crate) const CODE_FUNCTION_NAME: &str = "code.function.name";
 pub(crate) const CODE_FILE_PATH: &str = "code.file.path";

@@ -22,9 +22,9 @@ use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::{Context, InstrumentationScope};
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 
-use crate::collector::{Collector, ThreadQueue};
+use crate::pipeline::collector::{Collector, ThreadQueue};
+use crate::pipeline::record::SpanRecord;
 use crate::pipeline::FastTracer;
-use crate::record::SpanRecord;
 
 /// The instrumentation scope name of every span `traced` creates.
 pub const SCOPE_NAME: &str = "traced";

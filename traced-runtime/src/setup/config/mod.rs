@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use opentelemetry::KeyValue;
 
-use crate::env::*;
 use crate::error::Error;
+use crate::setup::env::*;
 
 /// The OTLP transport.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

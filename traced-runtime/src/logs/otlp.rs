@@ -69,10 +69,10 @@ use opentelemetry_sdk::logs::BatchLogProcessor;
 use opentelemetry_sdk::logs::{SdkLogger, SdkLoggerProvider};
 use tokio::runtime::Handle;
 
-use crate::config::{self, Config, OtlpConfig, Protocol, Settings};
-use crate::env::{self, Env};
 use crate::error::Error;
-use crate::runtime::ExportRuntime;
+use crate::export::runtime::ExportRuntime;
+use crate::setup::config::{self, Config, OtlpConfig, Protocol, Settings};
+use crate::setup::env::{self, Env};
 
 /// The variable naming the logs endpoint, a full URL for HTTP.
 pub const OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT";
@@ -124,7 +124,7 @@ pub(crate) fn build(
     generic_endpoint: Option<&str>,
     runtime: Option<&Handle>,
 ) -> Result<LogsGuard, Error> {
-    let resource = crate::resource::build(&config.resource);
+    let resource = crate::setup::resource::build(&config.resource);
     #[allow(unused_mut)] // unused without an OTLP transport
     let mut builder = SdkLoggerProvider::builder().with_resource(resource);
     let exporter_off = env_value(env, OTEL_LOGS_EXPORTER).is_some_and(|v| v == "none");
@@ -158,7 +158,7 @@ pub(crate) fn build(
         #[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
         {
             let _ = runtime;
-            return Err(crate::exporter::otlp_disabled(
+            return Err(crate::export::otlp_disabled(
                 logs_otlp.protocol,
                 "OTLP logs",
             ));
@@ -338,15 +338,15 @@ mod otlp_exporter {
     use tokio::runtime::Handle;
 
     use super::LastError;
-    use crate::config::OtlpConfig;
     use crate::error::Error;
+    use crate::setup::config::OtlpConfig;
 
     /// The OTLP log exporter: each batch is encoded where the processor calls it, then sent on
     /// the export runtime within the OTLP timeout (tonic and hyper need a tokio reactor, which
     /// the processor's thread does not have) by the transport the spans use.
     pub(super) struct OtlpLogExporter {
         client: Arc<
-            crate::exporter::OtlpClient<
+            crate::export::OtlpClient<
                 opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest,
             >,
         >,
@@ -376,7 +376,7 @@ mod otlp_exporter {
         ) -> Result<Self, Error> {
             Ok(OtlpLogExporter {
                 last_error,
-                client: Arc::new(crate::exporter::OtlpClient::new(config, runtime, stopping)?),
+                client: Arc::new(crate::export::OtlpClient::new(config, runtime, stopping)?),
                 resource: Default::default(),
                 runtime: runtime.clone(),
                 endpoint: config.endpoint.clone(),

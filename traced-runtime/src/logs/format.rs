@@ -29,7 +29,7 @@ use tracing_subscriber::fmt::format::{Compact, Format, Full, Json, Pretty, Write
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::log_ids::{LogIds, SPAN_ID_FIELD, TRACE_ID_FIELD};
+use crate::logs::ids::{LogIds, SPAN_ID_FIELD, TRACE_ID_FIELD};
 
 /// Wraps one of `tracing_subscriber`'s formats so that its lines carry `trace_id` and `span_id`:
 /// for `map_event_format`. See [`TraceIdsFormat`].

@@ -21,11 +21,11 @@ use std::panic::Location;
 use opentelemetry::trace::{SpanContext, Status, TraceContextExt as _};
 use opentelemetry::{Context, Key, KeyValue};
 
-use crate::exception;
-use crate::instrument::Instrumented;
-use crate::outcome::{ErrorView, Outcome};
-use crate::span_guard::SpanGuard;
-use crate::value::AttrValue;
+use crate::span::exception;
+use crate::span::guard::SpanGuard;
+use crate::span::instrument::Instrumented;
+use crate::span::outcome::{ErrorView, Outcome};
+use crate::span::value::AttrValue;
 
 /// The span that is current on this thread: the innermost `#[traced]` function, `in_span`, or a
 /// span made current through the opentelemetry API.

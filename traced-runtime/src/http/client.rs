@@ -35,7 +35,7 @@ use opentelemetry::{Context, KeyValue};
 use reqwest::{Request, Response, Url};
 use reqwest_middleware::{Middleware, Next};
 
-use crate::http_span::{self as semconv, HttpSpan, REDACTED};
+use crate::http::attributes::{self as semconv, HttpSpan, REDACTED};
 use crate::propagation;
 
 /// The `reqwest-middleware` middleware that traces requests. See the [module docs](self).

@@ -26,7 +26,7 @@ use log::kv::{self, Key, Source, Value, VisitSource};
 use log::{LevelFilter, Log, Metadata, Record, SetLoggerError};
 use opentelemetry::trace::{SpanId, TraceId};
 
-use crate::log_ids::{LogIds, SPAN_ID_FIELD, TRACE_ID_FIELD};
+use crate::logs::ids::{LogIds, SPAN_ID_FIELD, TRACE_ID_FIELD};
 
 /// A [`Log`] that adds the ids of the current span to each record and passes it to `L`.
 #[derive(Debug)]

@@ -28,6 +28,13 @@
 //! # provider.shutdown().unwrap();
 //! ```
 
+pub(crate) mod clock;
+pub(crate) mod collector;
+pub(crate) mod dispatch;
+pub(crate) mod fast_span;
+pub(crate) mod ids;
+pub(crate) mod record;
+
 use std::time::Duration;
 
 use opentelemetry::trace::TracerProvider as _;
@@ -39,8 +46,7 @@ use opentelemetry_sdk::trace::{
 };
 use opentelemetry_sdk::Resource;
 
-use crate::collector::{BatchConfig, Collector};
-use crate::tracer;
+use crate::pipeline::collector::{BatchConfig, Collector};
 
 /// What the fast path needs to start a span: the sampler and where ended spans go.
 #[derive(Debug)]
@@ -126,7 +132,7 @@ impl<E: SpanExporter + 'static> SpanPipeline<E> {
     pub fn install(self) -> Result<SdkTracerProvider, std::io::Error> {
         let (provider, fast) = self.build()?;
         opentelemetry::global::set_tracer_provider(provider.clone());
-        tracer::install_fast(fast);
+        dispatch::install_fast(fast);
         Ok(provider)
     }
 
@@ -160,7 +166,7 @@ impl FastTracer {
         FastTracer {
             sampler,
             collector,
-            sdk: provider.tracer_with_scope(tracer::scope()),
+            sdk: provider.tracer_with_scope(dispatch::scope()),
         }
     }
 }
@@ -187,7 +193,7 @@ impl TracedSpanProcessor {
         batch: BatchConfig,
         limits: SpanLimits,
     ) -> Result<Self, std::io::Error> {
-        let collector = Collector::start(exporter, batch, tracer::scope(), limits)?;
+        let collector = Collector::start(exporter, batch, dispatch::scope(), limits)?;
         Ok(TracedSpanProcessor { collector })
     }
 
@@ -213,7 +219,7 @@ impl SpanProcessor for TracedSpanProcessor {
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        tracer::uninstall_fast(&self.collector);
+        dispatch::uninstall_fast(&self.collector);
         self.collector.shutdown(timeout)
     }
 

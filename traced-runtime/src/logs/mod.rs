@@ -1,0 +1,14 @@
+//! Logs that point at their trace: the ids of the current span, the `tracing_subscriber`
+//! formatter and the `log` logger that write them into every line, and log records exported
+//! over OTLP.
+
+#[cfg(feature = "tracing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
+pub mod format;
+pub(crate) mod ids;
+#[cfg(feature = "log")]
+#[cfg_attr(docsrs, doc(cfg(feature = "log")))]
+pub mod logger;
+#[cfg(feature = "otlp-logs")]
+#[cfg_attr(docsrs, doc(cfg(feature = "otlp-logs")))]
+pub mod otlp;

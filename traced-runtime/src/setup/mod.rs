@@ -1,0 +1,9 @@
+//! Setting the SDK up in one call: the [`Telemetry`](crate::Telemetry) builder and
+//! [`init`](crate::init), the configuration they resolve from the builder and the `OTEL_*`
+//! variables, the resource, and the guard that flushes on exit.
+
+pub(crate) mod config;
+pub mod env;
+pub(crate) mod guard;
+pub(crate) mod resource;
+pub(crate) mod telemetry;
