@@ -89,8 +89,9 @@ pub use span::manual::{
 pub use span::value::{ArrayElement, AttrValue};
 
 // The pipeline.
-pub use pipeline::collector::BatchConfig;
-pub use pipeline::dispatch::{set_tracer_provider, SCOPE_NAME, SCOPE_VERSION};
+pub use pipeline::batch::BatchConfig;
+pub use pipeline::dispatch::set_tracer_provider;
+pub use pipeline::scope::{SCOPE_NAME, SCOPE_VERSION};
 pub use pipeline::{SpanPipeline, TracedSpanProcessor};
 
 // Setup and export.

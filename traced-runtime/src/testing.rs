@@ -19,17 +19,17 @@
 use std::fmt::Write as _;
 use std::future::Future;
 use std::sync::atomic::Ordering;
-
-use std::time::Duration;
+use std::sync::Arc;
 
 use opentelemetry::context::FutureExt as _;
 use opentelemetry::trace::{SpanId, SpanKind, Status};
 use opentelemetry::{Context, Value};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, Sampler, SdkTracerProvider, SpanData};
 
-use crate::pipeline::collector::BatchConfig;
-use crate::pipeline::dispatch::{self, ContextTracer, CAPTURES};
-use crate::pipeline::{FastTracer, SpanPipeline};
+use crate::pipeline::batch::BatchConfig;
+use crate::pipeline::dispatch::{ContextTracer, CAPTURES};
+use crate::pipeline::fast_tracer::FastTracer;
+use crate::pipeline::SpanPipeline;
 
 /// Runs `f`, and returns its result with every span `#[traced]` and `in_span` created in it.
 pub fn capture<R>(f: impl FnOnce() -> R) -> (R, Spans) {
@@ -66,31 +66,32 @@ pub async fn capture_async_with_sampler<F: Future>(
 
 struct Capture {
     provider: SdkTracerProvider,
-    tracer: &'static FastTracer,
+    /// Freed with the last span or context that refers to it, after the capture.
+    tracer: Arc<FastTracer>,
     exporter: InMemorySpanExporter,
 }
 
 impl Capture {
     fn new(sampler: Sampler) -> Self {
         let exporter = InMemorySpanExporter::default();
-        let (provider, tracer) = SpanPipeline::new(exporter.clone())
+        let (provider, fast) = SpanPipeline::new(exporter.clone())
             .with_sampler(sampler)
             .with_batch_config(BatchConfig::default().with_max_queue_size(1 << 16))
             .build()
             .unwrap_or_else(|error| {
                 panic!("testing::capture could not start its collector thread: {error}")
             });
+        let tracer = Arc::new(fast.expect("a pipeline with an exporter has a fast path"));
         CAPTURES.fetch_add(1, Ordering::Relaxed);
         Capture {
             provider,
-            // One small leak per capture: spans refer to their pipeline as `'static`.
-            tracer: dispatch::leak(tracer),
+            tracer,
             exporter,
         }
     }
 
     fn context(&self) -> Context {
-        Context::new().with_value(ContextTracer(self.tracer))
+        Context::new().with_value(ContextTracer(Arc::clone(&self.tracer)))
     }
 
     fn finish(self) -> Spans {
@@ -103,8 +104,9 @@ impl Capture {
 
 impl Drop for Capture {
     fn drop(&mut self) {
+        // The provider shuts down (quietly) when its last reference goes: here, or with the
+        // last span or context of the capture that outlives it.
         CAPTURES.fetch_sub(1, Ordering::Relaxed);
-        let _ = self.provider.shutdown_with_timeout(Duration::from_secs(5));
     }
 }
 
@@ -218,4 +220,31 @@ pub fn attribute<'a>(span: &'a SpanData, key: &str) -> Option<&'a Value> {
         .iter()
         .find(|attribute| attribute.key.as_str() == key)
         .map(|attribute| &attribute.value)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::Capture;
+    use opentelemetry_sdk::trace::Sampler;
+
+    #[test]
+    fn repro_capture_frees_its_pipeline() {
+        let capture = Capture::new(Sampler::AlwaysOn);
+        let tracer = Arc::downgrade(&capture.tracer);
+        let cx = capture.context();
+        {
+            let _cx = cx.clone().attach();
+            crate::in_span("inside", || ());
+        }
+        let spans = capture.finish();
+        assert_eq!(spans.all().len(), 1);
+        assert!(tracer.upgrade().is_some(), "a context still refers to it");
+        drop(cx);
+        assert!(
+            tracer.upgrade().is_none(),
+            "the tracer, its collector and queues are freed with the last context"
+        );
+    }
 }

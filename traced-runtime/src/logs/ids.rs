@@ -64,7 +64,7 @@ impl LogIds {
         })
     }
 
-    #[cfg(test)]
+    #[cfg(all(test, feature = "tracing"))]
     pub(crate) fn for_test(trace_id: TraceId, span_id: SpanId) -> Self {
         LogIds { trace_id, span_id }
     }

@@ -20,63 +20,9 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter, SpanLimits};
 use opentelemetry_sdk::Resource;
 
+pub(crate) use crate::pipeline::batch::BatchConfig;
 use crate::pipeline::clock::Anchor;
 use crate::pipeline::record::SpanRecord;
-
-/// Batch settings, as the specification's `OTEL_BSP_*` variables name them.
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub struct BatchConfig {
-    /// Spans each thread may have waiting for export (`OTEL_BSP_MAX_QUEUE_SIZE`, 2048).
-    pub max_queue_size: usize,
-    /// Longest wait between two exports (`OTEL_BSP_SCHEDULE_DELAY`, 5 s).
-    pub scheduled_delay: Duration,
-    /// Most spans in one export (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, 512).
-    pub max_export_batch_size: usize,
-    /// Longest one export may take before it is abandoned (`OTEL_BSP_EXPORT_TIMEOUT`, 30 s).
-    pub max_export_timeout: Duration,
-}
-
-impl Default for BatchConfig {
-    fn default() -> Self {
-        BatchConfig {
-            max_queue_size: 2048,
-            scheduled_delay: Duration::from_secs(5),
-            max_export_batch_size: 512,
-            max_export_timeout: Duration::from_secs(30),
-        }
-    }
-}
-
-impl BatchConfig {
-    /// Sets `max_queue_size` (at least 1).
-    #[must_use]
-    pub fn with_max_queue_size(mut self, size: usize) -> Self {
-        self.max_queue_size = size.max(1);
-        self
-    }
-
-    /// Sets `scheduled_delay`.
-    #[must_use]
-    pub fn with_scheduled_delay(mut self, delay: Duration) -> Self {
-        self.scheduled_delay = delay;
-        self
-    }
-
-    /// Sets `max_export_batch_size` (at least 1; at most the queue size).
-    #[must_use]
-    pub fn with_max_export_batch_size(mut self, size: usize) -> Self {
-        self.max_export_batch_size = size.max(1);
-        self
-    }
-
-    /// Sets `max_export_timeout`.
-    #[must_use]
-    pub fn with_max_export_timeout(mut self, timeout: Duration) -> Self {
-        self.max_export_timeout = timeout;
-        self
-    }
-}
 
 /// One thread's queue of ended spans.
 pub(crate) struct ThreadQueue {
@@ -85,6 +31,11 @@ pub(crate) struct ThreadQueue {
 }
 
 impl ThreadQueue {
+    /// Whether this queue feeds `collector`.
+    pub(crate) fn belongs_to(&self, collector: &Collector) -> bool {
+        Arc::ptr_eq(&self.shared, &collector.shared)
+    }
+
     /// Hands an ended span to the collector; drops it (counted) when the queue is full.
     #[inline]
     pub(crate) fn push(&self, record: Box<SpanRecord>) {

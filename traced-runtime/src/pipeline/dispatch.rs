@@ -14,38 +14,25 @@
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+#[cfg(feature = "testing")]
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicU64, Ordering};
+#[cfg(feature = "testing")]
+use std::sync::Arc;
+use std::sync::{PoisonError, RwLock};
 
 use opentelemetry::global::{self, BoxedTracer};
 use opentelemetry::trace::TracerProvider as _;
-use opentelemetry::{Context, InstrumentationScope};
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 
-use crate::pipeline::collector::{Collector, ThreadQueue};
-use crate::pipeline::record::SpanRecord;
-use crate::pipeline::FastTracer;
-
-/// The instrumentation scope name of every span `traced` creates.
-pub const SCOPE_NAME: &str = "traced";
-/// The instrumentation scope version: this crate's version.
-pub const SCOPE_VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// The instrumentation scope of `traced` spans.
-pub(crate) fn scope() -> InstrumentationScope {
-    InstrumentationScope::builder(SCOPE_NAME)
-        .with_version(SCOPE_VERSION)
-        .build()
-}
+use crate::pipeline::collector::Collector;
+use crate::pipeline::fast_tracer::{FastTracer, TracerRef};
+use crate::pipeline::scope::scope;
 
 /// Where spans go.
 pub(crate) enum Tracer {
     /// The fast path of an installed `SpanPipeline`, and this thread's queue to its collector.
-    Fast {
-        tracer: &'static FastTracer,
-        /// The thread's queue (none for a capture's tracer, which uses the shared one).
-        queue: Option<Arc<ThreadQueue>>,
-    },
+    Fast(TracerRef),
     /// An SDK tracer installed through this crate: spans are built without boxing.
     Sdk(SdkTracer),
     /// Whatever the global provider is.
@@ -85,12 +72,15 @@ pub fn set_tracer_provider(provider: &SdkTracerProvider) {
 }
 
 /// Makes the fast path of a pipeline the one every thread uses from its next span on.
-pub(crate) fn install_fast(tracer: FastTracer) {
+pub(crate) fn install_fast(mut tracer: FastTracer) {
+    tracer.per_thread_queues = true;
     install(Installed::Fast(leak(tracer)));
 }
 
-/// Gives a fast tracer the `'static` lifetime spans refer to it with.
-pub(crate) fn leak(tracer: FastTracer) -> &'static FastTracer {
+/// Gives an installed fast tracer the `'static` lifetime spans refer to it with: installs are
+/// rare (once or a few times per process), and a plain reference keeps reference counting off
+/// the span path.
+fn leak(tracer: FastTracer) -> &'static FastTracer {
     Box::leak(Box::new(tracer))
 }
 
@@ -120,10 +110,7 @@ fn resolve() -> Tracer {
         .unwrap_or_else(PoisonError::into_inner)
         .clone();
     match installed {
-        Installed::Fast(tracer) => Tracer::Fast {
-            tracer,
-            queue: Some(tracer.collector.thread_queue()),
-        },
+        Installed::Fast(tracer) => Tracer::Fast(TracerRef::Installed(tracer)),
         Installed::Sdk(tracer) => Tracer::Sdk(tracer),
         Installed::Nothing => Tracer::Global(global::tracer_with_scope(scope())),
     }
@@ -143,49 +130,24 @@ pub(crate) fn disable_global() {
     });
 }
 
-/// Hands an ended fast-path span to the collector of `tracer`, through this thread's queue when
-/// it has one.
-#[inline]
-pub(crate) fn push_record(tracer: &'static FastTracer, record: Box<SpanRecord>) {
-    let mut record = Some(record);
-    let _ = CACHE.try_with(|cache| {
-        if let Some((_, cached)) = &*cache.borrow() {
-            if let Tracer::Fast {
-                tracer: mine,
-                queue: Some(queue),
-            } = &**cached
-            {
-                if std::ptr::eq(*mine, tracer) {
-                    if let Some(record) = record.take() {
-                        queue.push(record);
-                    }
-                }
-            }
-        }
-    });
-    if let Some(record) = record {
-        tracer.collector.push_record(record);
-    }
-}
-
 /// How many `testing::capture` calls are running: only then is the context consulted.
+#[cfg(feature = "testing")]
 pub(crate) static CAPTURES: AtomicUsize = AtomicUsize::new(0);
 
 /// A tracer carried by the context, set by `testing::capture` for the code it runs.
-#[derive(Clone, Copy)]
-pub(crate) struct ContextTracer(pub(crate) &'static FastTracer);
+#[cfg(feature = "testing")]
+#[derive(Clone)]
+pub(crate) struct ContextTracer(pub(crate) Arc<FastTracer>);
 
 /// Runs `f` with the tracer for a new span.
 #[inline]
 pub(crate) fn with_tracer<R>(f: impl FnOnce(&Tracer) -> R) -> R {
+    #[cfg(feature = "testing")]
     if CAPTURES.load(Ordering::Relaxed) > 0 {
         if let Some(ContextTracer(tracer)) =
-            Context::map_current(|cx| cx.get::<ContextTracer>().copied())
+            opentelemetry::Context::map_current(|cx| cx.get::<ContextTracer>().cloned())
         {
-            return f(&Tracer::Fast {
-                tracer,
-                queue: None,
-            });
+            return f(&Tracer::Fast(TracerRef::Captured(tracer)));
         }
     }
     let generation = GENERATION.load(Ordering::Acquire);

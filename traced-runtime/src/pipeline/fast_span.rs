@@ -10,9 +10,8 @@ use opentelemetry::trace::{Event, SpanContext, Status};
 use opentelemetry::KeyValue;
 
 use crate::pipeline::clock;
-use crate::pipeline::dispatch;
+use crate::pipeline::fast_tracer::TracerRef;
 use crate::pipeline::record::SpanRecord;
-use crate::pipeline::FastTracer;
 
 /// `end_with_timestamp(END_NOW)` ends the span at the span clock's now, without reading the
 /// wall clock (the guard ends spans this way; any other timestamp is taken as given).
@@ -23,11 +22,11 @@ pub(crate) struct FastSpan {
     span_context: SpanContext,
     /// `None` once ended.
     record: Option<Box<SpanRecord>>,
-    tracer: &'static FastTracer,
+    tracer: TracerRef,
 }
 
 impl FastSpan {
-    pub(crate) fn new(record: Box<SpanRecord>, tracer: &'static FastTracer) -> Self {
+    pub(crate) fn new(record: Box<SpanRecord>, tracer: TracerRef) -> Self {
         FastSpan {
             span_context: record.span_context.clone(),
             record: Some(record),
@@ -89,7 +88,7 @@ impl opentelemetry::trace::Span for FastSpan {
             if timestamp != END_NOW {
                 record.end_time = Some(timestamp);
             }
-            dispatch::push_record(self.tracer, record);
+            self.tracer.push(record);
         }
     }
 }

@@ -7,6 +7,7 @@
 //! Names and defaults: <https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/>
 //! and <https://opentelemetry.io/docs/specs/otel/protocol/exporter/>.
 
+use crate::pipeline::batch;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -45,19 +46,19 @@ pub const OTEL_TRACES_SAMPLER_ARG_DEFAULT: f64 = 1.0;
 /// Delay between two exports, in milliseconds.
 pub const OTEL_BSP_SCHEDULE_DELAY: &str = "OTEL_BSP_SCHEDULE_DELAY";
 /// Default of [`OTEL_BSP_SCHEDULE_DELAY`].
-pub const OTEL_BSP_SCHEDULE_DELAY_DEFAULT: Duration = Duration::from_millis(5_000);
+pub const OTEL_BSP_SCHEDULE_DELAY_DEFAULT: Duration = batch::DEFAULT_SCHEDULED_DELAY;
 /// Longest time one export may take, in milliseconds.
 pub const OTEL_BSP_EXPORT_TIMEOUT: &str = "OTEL_BSP_EXPORT_TIMEOUT";
 /// Default of [`OTEL_BSP_EXPORT_TIMEOUT`].
-pub const OTEL_BSP_EXPORT_TIMEOUT_DEFAULT: Duration = Duration::from_millis(30_000);
+pub const OTEL_BSP_EXPORT_TIMEOUT_DEFAULT: Duration = batch::DEFAULT_EXPORT_TIMEOUT;
 /// Spans kept waiting for export; more are dropped.
 pub const OTEL_BSP_MAX_QUEUE_SIZE: &str = "OTEL_BSP_MAX_QUEUE_SIZE";
 /// Default of [`OTEL_BSP_MAX_QUEUE_SIZE`].
-pub const OTEL_BSP_MAX_QUEUE_SIZE_DEFAULT: usize = 2_048;
+pub const OTEL_BSP_MAX_QUEUE_SIZE_DEFAULT: usize = batch::DEFAULT_MAX_QUEUE_SIZE;
 /// Most spans in one export; at most [`OTEL_BSP_MAX_QUEUE_SIZE`].
 pub const OTEL_BSP_MAX_EXPORT_BATCH_SIZE: &str = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE";
 /// Default of [`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`].
-pub const OTEL_BSP_MAX_EXPORT_BATCH_SIZE_DEFAULT: usize = 512;
+pub const OTEL_BSP_MAX_EXPORT_BATCH_SIZE_DEFAULT: usize = batch::DEFAULT_MAX_EXPORT_BATCH_SIZE;
 
 // Limits.
 

@@ -9,16 +9,13 @@ use std::time::Duration;
 
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::KeyValue;
-use opentelemetry_sdk::trace::{
-    Sampler, SdkTracerProvider, ShouldSample, SpanLimits, TracerProviderBuilder,
-};
+use opentelemetry_sdk::trace::{Sampler, ShouldSample, SpanLimits, TracerProviderBuilder};
 
 use crate::error::Error;
 use crate::export::console::ConsoleExporter;
 use crate::export::runtime::ExportRuntime;
 use crate::export::{self, DynExporter, Exporter, ExporterKind, Exporting, Fanout};
-use crate::pipeline::collector::BatchConfig;
-use crate::pipeline::{FastTracer, TracedSpanProcessor};
+use crate::pipeline::builder::{self, SpanPipeline};
 use crate::propagation::propagator::{self, Propagator};
 use crate::setup::config::{
     self, Compression, ExporterSlot, PropagatorSlot, Protocol, SamplerSpec, Settings,
@@ -391,7 +388,7 @@ impl TelemetryBuilder {
             let exporter = Exporting::new(
                 exporter,
                 runtime.map(|runtime| runtime.handle().clone()),
-                batch.export_timeout,
+                batch.max_export_timeout,
                 limit,
             );
             health.push(exporter.health());
@@ -452,44 +449,21 @@ impl TelemetryBuilder {
         };
         // One pipeline for every exporter: `#[traced]` spans take its fast path, spans of the
         // opentelemetry API reach its collector through its processor.
-        let processor = if exporters.is_empty() {
-            None
-        } else {
-            let batch = BatchConfig::default()
-                .with_max_queue_size(batch.max_queue_size)
-                .with_scheduled_delay(batch.scheduled_delay)
-                .with_max_export_batch_size(batch.max_export_batch_size)
-                // Each exporter enforces `export_timeout` itself (and reports it); the
-                // collector's bound is a backstop behind it.
-                .with_max_export_timeout(batch.export_timeout + EXPORT_TIMEOUT_BACKSTOP);
-            let processor = TracedSpanProcessor::start(Fanout(exporters), batch, span_limits)
-                .map_err(Error::Runtime)?;
-            Some(processor)
-        };
-        let collector = processor
-            .as_ref()
-            .map(|processor| processor.collector().clone());
-        let mut builder = SdkTracerProvider::builder()
-            .with_resource(resource::build(&config.resource))
+        let exporter = (!exporters.is_empty()).then(|| Fanout(exporters));
+        let mut pipeline = SpanPipeline::with_exporter(exporter)
+            .with_boxed_sampler(sampler)
             .with_span_limits(span_limits)
-            .with_sampler(sampler.box_clone());
-        if let Some(processor) = processor {
-            builder = builder.with_span_processor(processor);
-        }
+            .with_resource(resource::build(&config.resource))
+            // Each exporter enforces `export_timeout` itself (and reports it); the collector's
+            // bound is a backstop behind it.
+            .with_batch_config(
+                batch.with_max_export_timeout(batch.max_export_timeout + EXPORT_TIMEOUT_BACKSTOP),
+            );
         for configure in self.configure.drain(..) {
-            builder = configure(builder);
+            pipeline = pipeline.with_provider_builder(configure);
         }
-        let provider = builder.build();
-
-        match collector {
-            Some(collector) => {
-                opentelemetry::global::set_tracer_provider(provider.clone());
-                crate::pipeline::dispatch::install_fast(FastTracer::new(
-                    sampler, collector, &provider,
-                ));
-            }
-            None => crate::pipeline::dispatch::set_tracer_provider(&provider),
-        }
+        let (provider, fast) = pipeline.build()?;
+        builder::install(&provider, fast);
         opentelemetry::global::set_text_map_propagator(propagator::build(
             &config.propagators,
             &mut self.custom_propagators,

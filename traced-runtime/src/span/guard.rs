@@ -22,9 +22,9 @@ use opentelemetry_sdk::trace::SamplingDecision;
 use crate::pipeline::clock;
 use crate::pipeline::dispatch::{self, Tracer};
 use crate::pipeline::fast_span::{FastSpan, END_NOW};
+use crate::pipeline::fast_tracer::TracerRef;
 use crate::pipeline::ids;
 use crate::pipeline::record::{Code, InlineAttributes, SpanRecord};
-use crate::pipeline::FastTracer;
 use crate::semconv::{CANCELLED, RETURN_VALUE};
 use crate::span::callsite::Callsite;
 use crate::span::exception::{self, ErrorSink};
@@ -100,7 +100,7 @@ impl SpanGuard {
         attrs: impl FnOnce(&mut Attributes),
     ) -> Self {
         dispatch::with_tracer(|tracer| match tracer {
-            Tracer::Fast { tracer, .. } => {
+            Tracer::Fast(tracer) => {
                 Self::start_fast(tracer, name, kind, code, parent, unset_status, attrs)
             }
             Tracer::Sdk(sdk) => {
@@ -134,7 +134,7 @@ impl SpanGuard {
     }
 
     fn start_fast(
-        tracer: &'static FastTracer,
+        tracer: &TracerRef,
         name: Cow<'static, str>,
         kind: &SpanKind,
         code: Code,
@@ -219,7 +219,7 @@ impl SpanGuard {
             status: Status::Unset,
         };
         let record = Box::new(record);
-        let span = FastSpan::new(record, tracer);
+        let span = FastSpan::new(record, tracer.clone());
         let cx = with_parent(parent, |parent| parent.with_span(span));
         SpanGuard {
             cx: Some(cx),

@@ -56,7 +56,7 @@ impl OperationSpan {
             builder = builder.with_links(links);
         }
         dispatch::with_tracer(|tracer| match tracer {
-            Tracer::Fast { tracer, .. } => {
+            Tracer::Fast(tracer) => {
                 Self::new(tracer.sdk.build_with_context(builder, parent), parent)
             }
             Tracer::Sdk(tracer) => Self::new(tracer.build_with_context(builder, parent), parent),

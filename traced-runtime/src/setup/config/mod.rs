@@ -13,6 +13,7 @@ use std::time::Duration;
 use opentelemetry::KeyValue;
 
 use crate::error::Error;
+pub(crate) use crate::pipeline::batch::BatchConfig;
 use crate::setup::env::*;
 
 /// The OTLP transport.
@@ -138,6 +139,8 @@ pub(crate) struct OtlpSettings {
     pub(crate) client_certificate: Option<PathBuf>,
 }
 
+/// Which [`BatchConfig`] values the builder was given; the others are read from the
+/// environment. Not a second batch type: `resolve` turns it into the one `BatchConfig`.
 #[derive(Debug, Default)]
 pub(crate) struct BatchSettings {
     pub(crate) max_queue_size: Option<usize>,
@@ -199,25 +202,6 @@ impl std::fmt::Debug for OtlpConfig {
             .field("client_key", &self.client_key)
             .field("client_certificate", &self.client_certificate)
             .finish()
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct BatchConfig {
-    pub(crate) max_queue_size: usize,
-    pub(crate) scheduled_delay: Duration,
-    pub(crate) max_export_batch_size: usize,
-    pub(crate) export_timeout: Duration,
-}
-
-impl Default for BatchConfig {
-    fn default() -> Self {
-        BatchConfig {
-            max_queue_size: OTEL_BSP_MAX_QUEUE_SIZE_DEFAULT,
-            scheduled_delay: OTEL_BSP_SCHEDULE_DELAY_DEFAULT,
-            max_export_batch_size: OTEL_BSP_MAX_EXPORT_BATCH_SIZE_DEFAULT,
-            export_timeout: OTEL_BSP_EXPORT_TIMEOUT_DEFAULT,
-        }
     }
 }
 
@@ -688,12 +672,11 @@ fn resolve_batch(settings: &BatchSettings, r: &mut Reader<'_>) -> Result<BatchCo
         ));
         max_export_batch_size = max_queue_size;
     }
-    Ok(BatchConfig {
-        max_queue_size,
-        scheduled_delay,
-        max_export_batch_size,
-        export_timeout,
-    })
+    Ok(BatchConfig::default()
+        .with_max_queue_size(max_queue_size)
+        .with_scheduled_delay(scheduled_delay)
+        .with_max_export_batch_size(max_export_batch_size)
+        .with_max_export_timeout(export_timeout))
 }
 
 fn resolve_limits(r: &mut Reader<'_>) -> Limits {
@@ -1054,7 +1037,10 @@ mod tests {
         assert_eq!(config.batch.max_queue_size, 2048);
         assert_eq!(config.batch.scheduled_delay, Duration::from_millis(5000));
         assert_eq!(config.batch.max_export_batch_size, 512);
-        assert_eq!(config.batch.export_timeout, Duration::from_millis(30000));
+        assert_eq!(
+            config.batch.max_export_timeout,
+            Duration::from_millis(30000)
+        );
         assert_eq!(config.limits, Limits::default());
         assert_eq!(config.limits.attributes_per_span, 128);
         assert_eq!(config.attribute_value_length_limit, None);
@@ -1380,7 +1366,7 @@ mod tests {
                 OTEL_BSP_EXPORT_TIMEOUT,
                 "1000",
                 BatchConfig {
-                    export_timeout: ms(1000),
+                    max_export_timeout: ms(1000),
                     ..d
                 },
                 false,
@@ -1462,7 +1448,7 @@ mod tests {
                 max_queue_size: 10,
                 scheduled_delay: ms(1),
                 max_export_batch_size: 5,
-                export_timeout: ms(2)
+                max_export_timeout: ms(2)
             }
         );
         for batch in [

@@ -1,0 +1,110 @@
+//! OTLP over gRPC: a tonic channel, TLS and gzip from the configuration.
+
+use std::time::Duration;
+
+use tokio::runtime::Handle;
+use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
+use tonic::transport::Channel;
+
+use super::*;
+
+pub(crate) struct Grpc {
+    channel: Channel,
+    metadata: MetadataMap,
+    gzip: bool,
+}
+
+impl Grpc {
+    pub(super) fn new(
+        config: &OtlpConfig,
+        runtime: &Handle,
+        source_name: &'static str,
+    ) -> Result<Grpc, Error> {
+        let invalid = |reason: String| Error::InvalidEndpoint {
+            endpoint: config.endpoint.clone(),
+            source_name,
+            reason,
+        };
+        let endpoint = tonic::transport::Endpoint::from_shared(config.endpoint.clone())
+            .map_err(|error| invalid(error.to_string()))?
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout)
+            .user_agent(USER_AGENT)
+            .map_err(|error| invalid(error.to_string()))?;
+        #[cfg(feature = "tls")]
+        let endpoint = if config.endpoint.to_ascii_lowercase().starts_with("https://") {
+            use tonic::transport::{Certificate, ClientTlsConfig, Identity};
+            let files = super::tls_files(config)?;
+            let mut tls = ClientTlsConfig::new();
+            tls = match files.ca {
+                Some(ca) => tls.ca_certificate(Certificate::from_pem(ca)),
+                None => tls.with_native_roots(),
+            };
+            if let Some((cert, key)) = files.identity {
+                tls = tls.identity(Identity::from_pem(cert, key));
+            }
+            endpoint
+                .tls_config(tls)
+                .map_err(|error| Error::Tls(error.to_string()))?
+        } else {
+            endpoint
+        };
+        // `connect_lazy` spawns the connection's worker: on the export runtime.
+        let channel = {
+            let _runtime = runtime.enter();
+            endpoint.connect_lazy()
+        };
+        let mut metadata = MetadataMap::new();
+        for (name, value) in &config.headers {
+            let header = || Error::InvalidHeader {
+                name: name.clone(),
+                reason: "not valid as gRPC metadata",
+            };
+            let key = MetadataKey::from_bytes(name.to_ascii_lowercase().as_bytes())
+                .map_err(|_| header())?;
+            let value = MetadataValue::try_from(value.as_str()).map_err(|_| header())?;
+            metadata.insert(key, value);
+        }
+        Ok(Grpc {
+            channel,
+            metadata,
+            gzip: config.compression == Compression::Gzip,
+        })
+    }
+
+    pub(super) async fn export<R: OtlpRequest>(
+        &self,
+        request: &R,
+        timeout: Duration,
+    ) -> Result<(), Failure> {
+        use tonic::Code;
+        let mut request = tonic::Request::new(request.clone());
+        *request.metadata_mut() = self.metadata.clone();
+        request.set_timeout(timeout);
+        match R::grpc_export(self.channel.clone(), self.gzip, request).await {
+            // A partial success (some spans rejected by the collector) is still a
+            // delivered request: retrying would not change the verdict.
+            Ok(_) => Ok(()),
+            // The status message is not shown: a server may echo credentials in it.
+            Err(status) => {
+                let mut reason = format!("gRPC status {:?}", status.code());
+                let mut source = std::error::Error::source(&status);
+                while let Some(error) = source {
+                    reason.push_str(&format!(": {error}"));
+                    source = error.source();
+                }
+                // The codes the OTLP specification calls retryable.
+                let retryable = matches!(
+                    status.code(),
+                    Code::Cancelled
+                        | Code::DeadlineExceeded
+                        | Code::Aborted
+                        | Code::OutOfRange
+                        | Code::Unavailable
+                        | Code::DataLoss
+                );
+                Err(Failure::new(reason, retryable))
+            }
+        }
+    }
+}
