@@ -123,9 +123,73 @@ pub use logs::format as tracing_layer;
 #[cfg(feature = "log")]
 #[doc(hidden)]
 pub use logs::logger as log_bridge;
+
 #[cfg(feature = "otlp-logs")]
-#[doc(hidden)]
-pub use logs::otlp as otlp_logs;
+#[cfg_attr(docsrs, doc(cfg(feature = "otlp-logs")))]
+pub mod otlp_logs {
+    //! Log records exported over OTLP beside the spans, each carrying the context of the span it
+    //! was written in (feature `otlp-logs`).
+    //!
+    //! The `tracing` events and `log` records go through the OpenTelemetry logs bridges
+    //! (`opentelemetry-appender-tracing`, `opentelemetry-appender-log`) into an SDK logger
+    //! provider; the SDK attaches the current span's `trace_id`, `span_id` and flags to each
+    //! record, and a batch processor sends them to the collector the spans go to, through the
+    //! spans' OTLP transport (retries of transient failures included), with the same resource,
+    //! protocol, headers, timeout, compression and TLS files, resolved from the same `OTEL_*`
+    //! variables by the same rules as [`init`](crate::init):
+    //!
+    //! ```no_run
+    //! use tracing_subscriber::layer::SubscriberExt as _;
+    //! use tracing_subscriber::util::SubscriberInitExt as _;
+    //!
+    //! # fn main() -> Result<(), traced_runtime::Error> {
+    //! let _telemetry = traced_runtime::init()?;
+    //! let logs = traced_runtime::otlp_logs::install()?;
+    //! tracing_subscriber::registry()
+    //!     .with(logs.tracing_layer())
+    //!     .with(tracing_subscriber::fmt::layer().map_event_format(traced_runtime::with_trace_ids))
+    //!     .init();
+    //! # Ok(())
+    //! # }
+    //! ```
+    //!
+    //! The endpoint is `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` when set, else the generic
+    //! `OTEL_EXPORTER_OTLP_ENDPOINT` (with `/v1/logs` appended for HTTP), else the default
+    //! collector; `OTEL_LOGS_EXPORTER=none` turns the export off. The batch processor honours
+    //! `OTEL_BLRP_*`.
+    //!
+    //! [`install`] sees the environment only. To share the values given to
+    //! `Telemetry::builder()` (service name, endpoint, headers, TLS files, …) and its export
+    //! runtime, call [`otlp_logs`](crate::TelemetryBuilder::otlp_logs) on the builder instead;
+    //! the guard's [`logs`](crate::TelemetryGuard::logs) then gives the bridges:
+    //!
+    //! ```no_run
+    //! use tracing_subscriber::layer::SubscriberExt as _;
+    //! use tracing_subscriber::util::SubscriberInitExt as _;
+    //!
+    //! # fn main() -> Result<(), traced_runtime::Error> {
+    //! let telemetry = traced_runtime::Telemetry::builder()
+    //!     .service_name("shop")
+    //!     .otlp_endpoint("http://collector:4318")
+    //!     .otlp_logs()
+    //!     .install()?;
+    //! let registry = tracing_subscriber::registry();
+    //! match telemetry.logs() {
+    //!     Some(logs) => registry.with(logs.tracing_layer()).init(),
+    //!     None => registry.init(),
+    //! }
+    //! # Ok(())
+    //! # }
+    //! ```
+    //!
+    //! Unlike the ids in log lines, which follow the guide's `is_recording` rule, an OTLP record
+    //! carries the context of any current span, its sampled flag included: that is the
+    //! OpenTelemetry logs data model, and it lets a backend keep logs of unsampled traces apart.
+
+    pub use crate::logs::otlp::{log_bridge, tracing_layer, LogsGuard};
+    pub use crate::setup::env::{OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, OTEL_LOGS_EXPORTER};
+    pub use crate::setup::logs::{install, install_with_env};
+}
 
 pub use opentelemetry;
 pub use opentelemetry::{Context, KeyValue};

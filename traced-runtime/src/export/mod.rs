@@ -140,3 +140,30 @@ pub(crate) fn otlp_disabled(protocol: crate::setup::config::Protocol, signal: &s
 
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 pub(crate) use otlp::OtlpClient;
+
+/// The last failure of an export the guard cannot see (the SDK's log processor does not report
+/// them): set by the exporter, taken once by the guard's flush or shutdown.
+#[cfg(feature = "otlp-logs")]
+#[derive(Clone, Debug, Default)]
+pub(crate) struct LastError(Arc<std::sync::Mutex<Option<String>>>);
+
+#[cfg(feature = "otlp-logs")]
+impl LastError {
+    #[cfg_attr(
+        not(any(feature = "otlp-grpc", feature = "otlp-http")),
+        allow(dead_code)
+    )]
+    pub(crate) fn set(&self, reason: Option<String>) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = reason;
+    }
+
+    pub(crate) fn take(&self) -> Option<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
+}

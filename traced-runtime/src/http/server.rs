@@ -346,7 +346,7 @@ fn start<B>(request: &Request<B>) -> (HttpSpan, Option<&'static str>) {
 /// Records the response on the span: status code, status, and a route the response names.
 fn respond(span: &HttpSpan, parts: &http::response::Parts, name_prefix: Option<&'static str>) {
     let code = parts.status.as_u16();
-    semconv::record_status_code(&span, code, parts.status.is_server_error());
+    semconv::record_status_code(span, code, parts.status.is_server_error());
     if let (Some(method), Some(HttpRoute(route))) = (name_prefix, parts.extensions.get()) {
         span.set_attribute(KeyValue::new(semconv::HTTP_ROUTE, route.clone()));
         span.update_name(format!("{method} {route}"));

@@ -10,5 +10,4 @@ pub(crate) mod ids;
 #[cfg_attr(docsrs, doc(cfg(feature = "log")))]
 pub mod logger;
 #[cfg(feature = "otlp-logs")]
-#[cfg_attr(docsrs, doc(cfg(feature = "otlp-logs")))]
-pub mod otlp;
+pub(crate) mod otlp;

@@ -104,6 +104,12 @@ pub const OTEL_EXPORTER_OTLP_ENDPOINT_GRPC_DEFAULT: &str = "http://localhost:431
 pub const OTEL_EXPORTER_OTLP_ENDPOINT_HTTP_DEFAULT: &str = "http://localhost:4318";
 /// The path appended to the generic HTTP endpoint.
 pub const OTEL_EXPORTER_OTLP_TRACES_PATH: &str = "/v1/traces";
+/// The logs endpoint, used as it is (`/` added when it has no path).
+pub const OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT";
+/// The path appended to the generic endpoint for logs over HTTP.
+pub const OTEL_EXPORTER_OTLP_LOGS_PATH: &str = "/v1/logs";
+/// `otlp` (default) or `none`: whether log records are exported (feature `otlp-logs`).
+pub const OTEL_LOGS_EXPORTER: &str = "OTEL_LOGS_EXPORTER";
 /// `grpc`, `http/protobuf` or `http/json`.
 pub const OTEL_EXPORTER_OTLP_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_PROTOCOL";
 /// Signal-specific [`OTEL_EXPORTER_OTLP_PROTOCOL`].

@@ -5,5 +5,7 @@
 pub(crate) mod config;
 pub mod env;
 pub(crate) mod guard;
+#[cfg(feature = "otlp-logs")]
+pub(crate) mod logs;
 pub(crate) mod resource;
 pub(crate) mod telemetry;

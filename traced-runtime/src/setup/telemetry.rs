@@ -345,7 +345,7 @@ impl TelemetryBuilder {
     /// protocol, headers, timeout, compression, TLS files) and on the same export runtime.
     /// The records go to `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` when set, else to the
     /// [`otlp_endpoint`](Self::otlp_endpoint) (or `OTEL_EXPORTER_OTLP_ENDPOINT`) with
-    /// `/v1/logs` appended for HTTP; see [`otlp_logs`](crate::logs::otlp).
+    /// `/v1/logs` appended for HTTP; see [`otlp_logs`](crate::otlp_logs).
     ///
     /// The guard's [`logs`](TelemetryGuard::logs) gives the bridges to install
     /// (`tracing_layer()`, `log_bridge()`); dropping the guard shuts the logs down too.
@@ -435,13 +435,8 @@ impl TelemetryBuilder {
         // half installed.
         #[cfg(feature = "otlp-logs")]
         let logs = if self.otlp_logs {
-            let generic = self.settings.otlp.endpoint.clone().or_else(|| {
-                crate::logs::otlp::env_value(&env, crate::logs::otlp::OTEL_EXPORTER_OTLP_ENDPOINT)
-            });
-            Some(crate::logs::otlp::build(
+            Some(crate::setup::logs::build(
                 &config,
-                &env,
-                generic.as_deref(),
                 runtime.as_ref().map(ExportRuntime::handle),
             )?)
         } else {

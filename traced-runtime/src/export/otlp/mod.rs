@@ -7,10 +7,14 @@
 mod grpc;
 #[cfg(feature = "otlp-http")]
 mod http;
+#[cfg(feature = "otlp-logs")]
+mod logs;
 #[cfg(feature = "tls")]
 mod tls;
 mod traces;
 
+#[cfg(feature = "otlp-logs")]
+pub(crate) use logs::OtlpLogExporter;
 #[cfg(feature = "tls")]
 use tls::tls_files;
 pub(crate) use traces::OtlpExporter;

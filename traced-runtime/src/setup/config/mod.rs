@@ -176,6 +176,10 @@ pub(crate) struct OtlpConfig {
     pub(crate) protocol: Protocol,
     /// The URL requests go to: for HTTP the full `…/v1/traces` URL, for gRPC the server.
     pub(crate) endpoint: String,
+    /// Where log records go, by the same rules (`…/v1/logs`); `None` when
+    /// `OTEL_LOGS_EXPORTER=none`.
+    #[cfg(feature = "otlp-logs")]
+    pub(crate) logs_endpoint: Option<String>,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) timeout: Duration,
     pub(crate) compression: Compression,
@@ -744,7 +748,31 @@ fn resolve_otlp(settings: &OtlpSettings, r: &mut Reader<'_>) -> Result<OtlpConfi
             )
             .unwrap_or(OTEL_EXPORTER_OTLP_INSECURE_DEFAULT),
     };
-    let endpoint = resolve_endpoint(settings, protocol, insecure, r)?;
+    let endpoint = resolve_endpoint(settings, Signal::Traces, protocol, insecure, r)?;
+    #[cfg(feature = "otlp-logs")]
+    let logs_endpoint = match r.raw(OTEL_LOGS_EXPORTER, "otlp") {
+        Some(value) if value.eq_ignore_ascii_case("none") => None,
+        Some(value) if !value.eq_ignore_ascii_case("otlp") => {
+            let value = value.to_owned();
+            r.warnings.push(format!(
+                "{OTEL_LOGS_EXPORTER}={value:?} is not supported: expected otlp or none; using otlp"
+            ));
+            Some(resolve_endpoint(
+                settings,
+                Signal::Logs,
+                protocol,
+                insecure,
+                r,
+            )?)
+        }
+        _ => Some(resolve_endpoint(
+            settings,
+            Signal::Logs,
+            protocol,
+            insecure,
+            r,
+        )?),
+    };
 
     let mut headers = r
         .env
@@ -847,6 +875,8 @@ fn resolve_otlp(settings: &OtlpSettings, r: &mut Reader<'_>) -> Result<OtlpConfi
     Ok(OtlpConfig {
         protocol,
         endpoint,
+        #[cfg(feature = "otlp-logs")]
+        logs_endpoint,
         headers,
         timeout,
         compression,
@@ -871,18 +901,51 @@ fn header_problem(name: &str, value: &str) -> Option<&'static str> {
     None
 }
 
-/// Where spans are sent, by the specification's rules: the signal-specific endpoint is used
+/// The signal an OTLP endpoint is for: each has its own variable and HTTP path, and the same
+/// rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Signal {
+    Traces,
+    #[cfg_attr(not(feature = "otlp-logs"), allow(dead_code))]
+    Logs,
+}
+
+impl Signal {
+    /// The signal's own endpoint variable, used as it is.
+    fn endpoint_variable(self) -> &'static str {
+        match self {
+            Signal::Traces => OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+            Signal::Logs => OTEL_EXPORTER_OTLP_LOGS_ENDPOINT,
+        }
+    }
+
+    /// What is appended to the generic endpoint for HTTP.
+    fn path(self) -> &'static str {
+        match self {
+            Signal::Traces => OTEL_EXPORTER_OTLP_TRACES_PATH,
+            Signal::Logs => OTEL_EXPORTER_OTLP_LOGS_PATH,
+        }
+    }
+}
+
+/// Where a signal is sent, by the specification's rules: the signal-specific endpoint is used
 /// as it is (`/` added when it has no path); `/v1/traces` is appended to the generic one for
 /// HTTP; gRPC endpoints are never given a path; a gRPC endpoint without a scheme gets
 /// `http://` when insecure, else `https://`.
 fn resolve_endpoint(
     settings: &OtlpSettings,
+    signal: Signal,
     protocol: Protocol,
     insecure: bool,
     r: &mut Reader<'_>,
 ) -> Result<String, Error> {
-    if let Some(endpoint) = &settings.traces_endpoint {
-        return finish_endpoint(endpoint, true, protocol, insecure).map_err(|reason| {
+    let path = signal.path();
+    let builder_endpoint = match signal {
+        Signal::Traces => settings.traces_endpoint.as_ref(),
+        Signal::Logs => None,
+    };
+    if let Some(endpoint) = builder_endpoint {
+        return finish_endpoint(endpoint, true, protocol, insecure, path).map_err(|reason| {
             Error::InvalidEndpoint {
                 endpoint: endpoint.clone(),
                 source_name: "otlp_traces_endpoint",
@@ -891,7 +954,7 @@ fn resolve_endpoint(
         });
     }
     if let Some(endpoint) = &settings.endpoint {
-        return finish_endpoint(endpoint, false, protocol, insecure).map_err(|reason| {
+        return finish_endpoint(endpoint, false, protocol, insecure, path).map_err(|reason| {
             Error::InvalidEndpoint {
                 endpoint: endpoint.clone(),
                 source_name: "otlp_endpoint",
@@ -905,7 +968,7 @@ fn resolve_endpoint(
         OTEL_EXPORTER_OTLP_ENDPOINT_GRPC_DEFAULT
     };
     let candidates = [
-        (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, true),
+        (signal.endpoint_variable(), true),
         (OTEL_EXPORTER_OTLP_ENDPOINT, false),
     ];
     for (name, as_is) in candidates {
@@ -913,17 +976,19 @@ fn resolve_endpoint(
             continue;
         };
         let value = value.to_owned();
-        match finish_endpoint(&value, as_is, protocol, insecure) {
+        match finish_endpoint(&value, as_is, protocol, insecure, path) {
             Ok(endpoint) => return Ok(endpoint),
             Err(reason) => r.warnings.push(format!(
                 "{name}={value:?} is invalid: {reason}; ignoring it"
             )),
         }
     }
-    finish_endpoint(default, false, protocol, insecure).map_err(|reason| Error::InvalidEndpoint {
-        endpoint: default.to_owned(),
-        source_name: "the default",
-        reason,
+    finish_endpoint(default, false, protocol, insecure, path).map_err(|reason| {
+        Error::InvalidEndpoint {
+            endpoint: default.to_owned(),
+            source_name: "the default",
+            reason,
+        }
     })
 }
 
@@ -932,6 +997,7 @@ fn finish_endpoint(
     as_is: bool,
     protocol: Protocol,
     insecure: bool,
+    path: &str,
 ) -> Result<String, String> {
     let endpoint = endpoint.trim();
     let scheme_end = endpoint
@@ -970,10 +1036,7 @@ fn finish_endpoint(
             Ok(format!("{base}/{rest}"))
         }
     } else {
-        Ok(format!(
-            "{}{OTEL_EXPORTER_OTLP_TRACES_PATH}",
-            endpoint.trim_end_matches('/')
-        ))
+        Ok(format!("{}{path}", endpoint.trim_end_matches('/')))
     }
 }
 
@@ -1700,6 +1763,52 @@ mod tests {
             otlp.endpoint, "http://localhost:4317",
             "the gRPC default endpoint"
         );
+    }
+
+    #[test]
+    #[cfg(feature = "otlp-logs")]
+    fn logs_endpoint_follows_the_rules_of_the_traces_endpoint() {
+        const G: &str = OTEL_EXPORTER_OTLP_ENDPOINT;
+        const L: &str = OTEL_EXPORTER_OTLP_LOGS_ENDPOINT;
+        const P: &str = OTEL_EXPORTER_OTLP_PROTOCOL;
+        let table: &[(Vars, Option<&str>)] = &[
+            (&[], Some("http://localhost:4318/v1/logs")),
+            (&[(P, "grpc")], Some("http://localhost:4317")),
+            (
+                &[(G, "http://collector:4318")],
+                Some("http://collector:4318/v1/logs"),
+            ),
+            (
+                &[(G, "https://collector/otlp/")],
+                Some("https://collector/otlp/v1/logs"),
+            ),
+            // The signal's own variable is used as it is, with `/` when it has no path.
+            (
+                &[(L, "http://logs:9000/ingest"), (G, "http://collector:4318")],
+                Some("http://logs:9000/ingest"),
+            ),
+            (&[(L, "http://logs:9000")], Some("http://logs:9000/")),
+            // repro: a scheme-less gRPC endpoint is completed as the traces one is.
+            (
+                &[(P, "grpc"), (G, "collector:4317")],
+                Some("https://collector:4317"),
+            ),
+            (
+                &[
+                    (P, "grpc"),
+                    (L, "logs:4317"),
+                    (OTEL_EXPORTER_OTLP_INSECURE, "true"),
+                ],
+                Some("http://logs:4317"),
+            ),
+            (&[(OTEL_LOGS_EXPORTER, "none")], None),
+        ];
+        for (vars, expected) in table {
+            let (otlp, _) = otlp_env(vars);
+            assert_eq!(otlp.logs_endpoint.as_deref(), *expected, "{vars:?}");
+        }
+        let (traces, _) = otlp_env(&[(P, "grpc"), (G, "collector:4317")]);
+        assert_eq!(traces.endpoint, "https://collector:4317");
     }
 
     #[test]
