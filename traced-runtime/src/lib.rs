@@ -57,6 +57,8 @@
 //! - [`current_span`], [`add_event`], [`record_error`], [`in_span`]: manual instrumentation;
 //!   `testing` (feature `testing`): spans of your own tests.
 
+#![cfg_attr(all(docsrs, traced_nightly), feature(doc_cfg))]
+
 // The layers, from what the expansion calls down to the wire: `span` (one traced call),
 // `pipeline` (sampling, records, queues, the collector thread), `export` (exporters and the OTLP
 // transport). `setup` assembles them from the builder and the environment; `propagation`,
@@ -72,7 +74,7 @@ mod semconv;
 mod setup;
 mod span;
 #[cfg(feature = "testing")]
-#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+#[cfg_attr(all(docsrs, traced_nightly), doc(cfg(feature = "testing")))]
 pub mod testing;
 
 #[doc(hidden)]
@@ -125,7 +127,7 @@ pub use logs::format as tracing_layer;
 pub use logs::logger as log_bridge;
 
 #[cfg(feature = "otlp-logs")]
-#[cfg_attr(docsrs, doc(cfg(feature = "otlp-logs")))]
+#[cfg_attr(all(docsrs, traced_nightly), doc(cfg(feature = "otlp-logs")))]
 pub mod otlp_logs {
     //! Log records exported over OTLP beside the spans, each carrying the context of the span it
     //! was written in (feature `otlp-logs`).

@@ -37,6 +37,7 @@ pub(crate) const HOST_ARCH: &str = "host.arch";
 pub(crate) const OS_TYPE: &str = "os.type";
 pub(crate) const PROCESS_PID: &str = "process.pid";
 pub(crate) const PROCESS_EXECUTABLE_NAME: &str = "process.executable.name";
+pub(crate) const PROCESS_EXECUTABLE_PATH: &str = "process.executable.path";
 pub(crate) const PROCESS_RUNTIME_NAME: &str = "process.runtime.name";
 
 // Network peers (HTTP, databases, Redis, brokers).

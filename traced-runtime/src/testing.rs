@@ -30,6 +30,7 @@ use crate::pipeline::batch::BatchConfig;
 use crate::pipeline::dispatch::{ContextTracer, CAPTURES};
 use crate::pipeline::fast_tracer::FastTracer;
 use crate::pipeline::SpanPipeline;
+use crate::semconv::EXCEPTION_STACKTRACE;
 
 /// Runs `f`, and returns its result with every span `#[traced]` and `in_span` created in it.
 pub fn capture<R>(f: impl FnOnce() -> R) -> (R, Spans) {
@@ -194,7 +195,7 @@ impl Spans {
             let mark = if event.name == "exception" { '!' } else { '*' };
             let _ = write!(out, "{indent}  {mark} {}", event.name);
             for attribute in &event.attributes {
-                if attribute.key.as_str() != "exception.stacktrace" {
+                if attribute.key.as_str() != EXCEPTION_STACKTRACE {
                     let _ = write!(out, " {}={}", attribute.key, render_value(&attribute.value));
                 }
             }

@@ -14,6 +14,7 @@
 //! printed on flush and shutdown. Every bar is on the trace's time axis, so the picture reads
 //! like a trace viewer's. Colour only when stdout is a terminal and `NO_COLOR` is unset.
 
+use crate::semconv::{EXCEPTION_STACKTRACE, SERVICE_NAME};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -160,7 +161,7 @@ impl SpanExporter for ConsoleExporter {
 
     fn set_resource(&mut self, resource: &Resource) {
         self.service = resource
-            .get(&opentelemetry::Key::from_static_str("service.name"))
+            .get(&opentelemetry::Key::from_static_str(SERVICE_NAME))
             .map(|name| name.to_string());
     }
 }
@@ -305,7 +306,7 @@ pub(crate) fn render_trace(mut spans: Vec<SpanData>, service: Option<&str>, colo
                 event
                     .attributes
                     .iter()
-                    .filter(|kv| kv.key.as_str() != "exception.stacktrace")
+                    .filter(|kv| kv.key.as_str() != EXCEPTION_STACKTRACE)
                     .map(|kv| (kv.key.as_str(), &kv.value)),
             );
             let _ = writeln!(

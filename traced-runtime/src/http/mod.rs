@@ -3,8 +3,8 @@
 
 mod attributes;
 #[cfg(feature = "http-client")]
-#[cfg_attr(docsrs, doc(cfg(feature = "http-client")))]
+#[cfg_attr(all(docsrs, traced_nightly), doc(cfg(feature = "http-client")))]
 pub mod client;
 #[cfg(feature = "http-server")]
-#[cfg_attr(docsrs, doc(cfg(feature = "http-server")))]
+#[cfg_attr(all(docsrs, traced_nightly), doc(cfg(feature = "http-server")))]
 pub mod server;

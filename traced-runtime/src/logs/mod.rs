@@ -3,11 +3,11 @@
 //! over OTLP.
 
 #[cfg(feature = "tracing")]
-#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
+#[cfg_attr(all(docsrs, traced_nightly), doc(cfg(feature = "tracing")))]
 pub mod format;
 pub(crate) mod ids;
 #[cfg(feature = "log")]
-#[cfg_attr(docsrs, doc(cfg(feature = "log")))]
+#[cfg_attr(all(docsrs, traced_nightly), doc(cfg(feature = "log")))]
 pub mod logger;
 #[cfg(feature = "otlp-logs")]
 pub(crate) mod otlp;

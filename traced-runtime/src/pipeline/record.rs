@@ -13,9 +13,7 @@ use smallvec::SmallVec;
 use crate::pipeline::clock::{Anchor, Instant};
 use crate::span::callsite::Callsite;
 
-pub(crate) const CODE_FUNCTION_NAME: &str = "code.function.name";
-pub(crate) const CODE_FILE_PATH: &str = "code.file.path";
-pub(crate) const CODE_LINE_NUMBER: &str = "code.line.number";
+pub(crate) use crate::semconv::{CODE_FILE_PATH, CODE_FUNCTION_NAME, CODE_LINE_NUMBER};
 
 /// Attributes kept inline: most spans have a handful.
 pub(crate) type InlineAttributes = SmallVec<[KeyValue; 4]>;

@@ -10,11 +10,14 @@ use opentelemetry_sdk::resource::TelemetryResourceDetector;
 use opentelemetry_sdk::trace::{IdGenerator, RandomIdGenerator};
 use opentelemetry_sdk::Resource;
 
+use crate::semconv::{
+    HOST_ARCH, HOST_NAME, OS_TYPE, PROCESS_EXECUTABLE_NAME, PROCESS_EXECUTABLE_PATH, PROCESS_PID,
+    PROCESS_RUNTIME_NAME, SERVICE_INSTANCE_ID,
+};
 use crate::setup::config::SERVICE_NAME;
 use crate::setup::env::OTEL_SERVICE_NAME_DEFAULT_PREFIX;
 
 /// `service.instance.id`: unique per process run.
-pub(crate) const SERVICE_INSTANCE_ID: &str = "service.instance.id";
 
 /// The resource of every span: detected attributes overridden by `configured` ones.
 pub(crate) fn build(configured: &[KeyValue]) -> Resource {
@@ -26,22 +29,22 @@ pub(crate) fn build(configured: &[KeyValue]) -> Resource {
 
     let mut detected = vec![
         KeyValue::new(SERVICE_INSTANCE_ID, instance_id()),
-        KeyValue::new("host.arch", host_arch()),
-        KeyValue::new("os.type", os_type()),
-        KeyValue::new("process.pid", i64::from(std::process::id())),
-        KeyValue::new("process.runtime.name", "rust"),
+        KeyValue::new(HOST_ARCH, host_arch()),
+        KeyValue::new(OS_TYPE, os_type()),
+        KeyValue::new(PROCESS_PID, i64::from(std::process::id())),
+        KeyValue::new(PROCESS_RUNTIME_NAME, "rust"),
     ];
     if let Some(host) = host_name() {
-        detected.push(KeyValue::new("host.name", host));
+        detected.push(KeyValue::new(HOST_NAME, host));
     }
     if let Some(path) = &exe {
         detected.push(KeyValue::new(
-            "process.executable.path",
+            PROCESS_EXECUTABLE_PATH,
             path.to_string_lossy().into_owned(),
         ));
     }
     if let Some(name) = &exe_name {
-        detected.push(KeyValue::new("process.executable.name", name.clone()));
+        detected.push(KeyValue::new(PROCESS_EXECUTABLE_NAME, name.clone()));
     }
     if !configured.iter().any(|kv| kv.key.as_str() == SERVICE_NAME) {
         let name = match &exe_name {

@@ -14,6 +14,7 @@ pub struct Callsite {
     pub file: &'static str,
     /// `code.line.number`.
     pub line: u32,
+    /// The span kind (`kind = ..`).
     pub kind: SpanKind,
     /// `unset_status`: leave the status Unset on success instead of setting OK.
     pub unset_status: bool,

@@ -2,6 +2,7 @@
 //! semantic conventions, `error.type`, and status ERROR. Once per span and error.
 
 use std::any::Any;
+use std::borrow::Cow;
 use std::cell::Cell;
 
 use opentelemetry::trace::{SpanId, SpanRef, Status};
@@ -46,18 +47,37 @@ impl ErrorSink for SpanRef<'_> {
 
 /// Adds the exception event, `error.type` and status ERROR to `span`.
 pub(crate) fn record(span: &mut (impl ErrorSink + ?Sized), error: &ErrorView<'_>) {
-    let message = error.message.to_string();
+    record_parts(
+        span,
+        Cow::Borrowed(error.type_name),
+        error.type_name,
+        error.message.to_string(),
+        error.stacktrace(),
+    );
+    RECORDED.with(|recorded| recorded.set(Some(span.span_id())));
+}
+
+/// The one exception recorder: the `exception` event (`exception.type`, `.message`,
+/// `.stacktrace`), `error.type` (the semantic conventions' short class of failure: the error's
+/// type for a traced function, `timeout` or a status code for an HTTP request) and status
+/// ERROR with the message.
+pub(crate) fn record_parts(
+    span: &mut (impl ErrorSink + ?Sized),
+    error_type: Cow<'static, str>,
+    exception_type: &'static str,
+    message: String,
+    stacktrace: String,
+) {
     span.add_event(
         EXCEPTION_EVENT,
         vec![
-            KeyValue::new(EXCEPTION_TYPE, error.type_name),
+            KeyValue::new(EXCEPTION_TYPE, exception_type),
             KeyValue::new(EXCEPTION_MESSAGE, message.clone()),
-            KeyValue::new(EXCEPTION_STACKTRACE, error.stacktrace()),
+            KeyValue::new(EXCEPTION_STACKTRACE, stacktrace),
         ],
     );
-    span.set_attribute(KeyValue::new(ERROR_TYPE, error.type_name));
+    span.set_attribute(KeyValue::new(ERROR_TYPE, error_type));
     span.set_status(Status::error(message));
-    RECORDED.with(|recorded| recorded.set(Some(span.span_id())));
 }
 
 /// Whether `record` already ran for this span since it started; forgets it either way.

@@ -31,6 +31,7 @@ use crate::span::exception::{self, ErrorSink};
 use crate::span::outcome::Outcome;
 
 /// The attributes of a span being started; filled only when the span is recording.
+#[derive(Debug)]
 pub struct Attributes(InlineAttributes);
 
 impl Attributes {
@@ -43,6 +44,7 @@ impl Attributes {
 
 /// A started span; ends it when finished or dropped.
 #[must_use = "the span ends when the guard is finished or dropped"]
+#[derive(Debug)]
 pub struct SpanGuard {
     /// The span's context, to make current while the body runs. `None` when there is nothing to
     /// make current: no tracer, or an unsampled span whose parent already carries the decision.

@@ -8,7 +8,6 @@
 
 use std::borrow::Cow;
 use std::error::Error;
-use std::fmt::Write as _;
 
 use opentelemetry::trace::{
     Link, SpanBuilder, SpanKind, Status, TraceContextExt as _, Tracer as _,
@@ -16,9 +15,8 @@ use opentelemetry::trace::{
 use opentelemetry::{Context, KeyValue};
 
 use crate::pipeline::dispatch::{self, Tracer};
-use crate::semconv::{
-    CANCELLED, ERROR_TYPE, EXCEPTION_EVENT, EXCEPTION_MESSAGE, EXCEPTION_STACKTRACE, EXCEPTION_TYPE,
-};
+use crate::semconv::{CANCELLED, ERROR_TYPE};
+use crate::span::{exception, outcome};
 
 /// The span of one operation; see the module documentation.
 pub(crate) struct OperationSpan {
@@ -132,12 +130,7 @@ impl OperationSpan {
             return;
         }
         let message = error.to_string();
-        let mut stacktrace = format!("{exception_type}: {message}");
-        let mut next = error.source();
-        while let Some(cause) = next {
-            let _ = write!(stacktrace, "\nCaused by: {cause}");
-            next = cause.source();
-        }
+        let stacktrace = outcome::render_chain(exception_type, &message, error.source());
         self.record_exception(error_type, exception_type, message, stacktrace);
     }
 
@@ -153,17 +146,13 @@ impl OperationSpan {
         if !self.is_recording() {
             return;
         }
-        let span = self.cx.span();
-        span.add_event(
-            EXCEPTION_EVENT,
-            vec![
-                KeyValue::new(EXCEPTION_TYPE, exception_type),
-                KeyValue::new(EXCEPTION_MESSAGE, message.clone()),
-                KeyValue::new(EXCEPTION_STACKTRACE, stacktrace),
-            ],
+        exception::record_parts(
+            &mut self.cx.span(),
+            error_type.into(),
+            exception_type,
+            message,
+            stacktrace,
         );
-        span.set_attribute(KeyValue::new(ERROR_TYPE, error_type.into()));
-        span.set_status(Status::error(message));
     }
 
     /// Ends the span (once).

@@ -66,22 +66,44 @@ impl<'a> ErrorView<'a> {
         if let Some(report) = self.report {
             return format!("{report:?}");
         }
-        let mut out = format!("{}: {}", self.type_name, self.message);
-        let mut next = self.source.and_then(Error::source);
-        while let Some(cause) = next {
-            let _ = write!(out, "\nCaused by: {cause}");
-            next = cause.source();
-        }
-        out
+        render_chain(
+            self.type_name,
+            &self.message,
+            self.source.and_then(Error::source),
+        )
     }
+}
+
+/// The one rendering of an error chain as `exception.stacktrace`: `Type: message`, then a
+/// `Caused by: ..` line per `source()`.
+pub(crate) fn render_chain(
+    type_name: &str,
+    message: &dyn Display,
+    mut next: Option<&(dyn Error + 'static)>,
+) -> String {
+    let mut out = format!("{type_name}: {message}");
+    while let Some(cause) = next {
+        let _ = write!(out, "\nCaused by: {cause}");
+        next = cause.source();
+    }
+    out
 }
 
 /// The error message, from whichever formatting the error has.
 #[derive(Clone, Copy)]
 pub enum Message<'a> {
+    /// The error's `Display`.
     Display(&'a dyn Display),
+    /// The error's `Debug`, for errors without `Display`.
     Debug(&'a dyn Debug),
+    /// A fixed message.
     Static(&'static str),
+}
+
+impl Debug for Message<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Debug::fmt(&self.to_string(), f)
+    }
 }
 
 impl Display for Message<'_> {
@@ -95,6 +117,7 @@ impl Display for Message<'_> {
 }
 
 /// The returned value, by reference; `Copy` so that every level of the dispatch can take it.
+#[derive(Debug)]
 pub struct Wrap<'a, T: ?Sized>(pub &'a T);
 
 impl<T: ?Sized> Clone for Wrap<'_, T> {
@@ -104,7 +127,9 @@ impl<T: ?Sized> Clone for Wrap<'_, T> {
 }
 impl<T: ?Sized> Copy for Wrap<'_, T> {}
 
+/// One level of the dispatch; see the module documentation.
 pub trait ViaStdError<'a> {
+    /// What the returned value tells.
     fn __traced_outcome(self) -> Outcome<'a>;
 }
 impl<'a, T, E: Error + 'static> ViaStdError<'a> for &&&&&&Wrap<'a, Result<T, E>> {
@@ -116,7 +141,9 @@ impl<'a, T, E: Error + 'static> ViaStdError<'a> for &&&&&&Wrap<'a, Result<T, E>>
     }
 }
 
+/// One level of the dispatch; see the module documentation.
 pub trait ViaBoxedError<'a> {
+    /// What the returned value tells.
     fn __traced_outcome(self) -> Outcome<'a>;
 }
 impl<'a, T, E> ViaBoxedError<'a> for &&&&&Wrap<'a, Result<T, E>>
@@ -136,7 +163,9 @@ where
     }
 }
 
+/// One level of the dispatch; see the module documentation.
 pub trait ViaDynError<'a> {
+    /// What the returned value tells.
     fn __traced_outcome(self) -> Outcome<'a>;
 }
 impl<'a, T, E> ViaDynError<'a> for &&&&Wrap<'a, Result<T, E>>
@@ -156,7 +185,9 @@ where
     }
 }
 
+/// One level of the dispatch; see the module documentation.
 pub trait ViaDisplay<'a> {
+    /// What the returned value tells.
     fn __traced_outcome(self) -> Outcome<'a>;
 }
 impl<'a, T, E: Display> ViaDisplay<'a> for &&&Wrap<'a, Result<T, E>> {
@@ -173,7 +204,9 @@ impl<'a, T, E: Display> ViaDisplay<'a> for &&&Wrap<'a, Result<T, E>> {
     }
 }
 
+/// One level of the dispatch; see the module documentation.
 pub trait ViaDebug<'a> {
+    /// What the returned value tells.
     fn __traced_outcome(self) -> Outcome<'a>;
 }
 impl<'a, T, E: Debug> ViaDebug<'a> for &&Wrap<'a, Result<T, E>> {
@@ -190,7 +223,9 @@ impl<'a, T, E: Debug> ViaDebug<'a> for &&Wrap<'a, Result<T, E>> {
     }
 }
 
+/// One level of the dispatch; see the module documentation.
 pub trait ViaResult<'a> {
+    /// What the returned value tells.
     fn __traced_outcome(self) -> Outcome<'a>;
 }
 impl<'a, T, E> ViaResult<'a> for &Wrap<'a, Result<T, E>> {
@@ -207,7 +242,9 @@ impl<'a, T, E> ViaResult<'a> for &Wrap<'a, Result<T, E>> {
     }
 }
 
+/// One level of the dispatch; see the module documentation.
 pub trait ViaSuccess<'a> {
+    /// What the returned value tells.
     fn __traced_outcome(self) -> Outcome<'a>;
 }
 impl<'a, T: ?Sized> ViaSuccess<'a> for Wrap<'a, T> {

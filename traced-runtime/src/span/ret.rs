@@ -4,6 +4,7 @@
 use std::fmt::Debug;
 
 /// The returned value, by reference.
+#[derive(Debug)]
 pub struct Wrap<'a, T: ?Sized>(pub &'a T);
 
 impl<T: ?Sized> Clone for Wrap<'_, T> {
@@ -13,7 +14,9 @@ impl<T: ?Sized> Clone for Wrap<'_, T> {
 }
 impl<T: ?Sized> Copy for Wrap<'_, T> {}
 
+/// One level of the dispatch; see the module documentation.
 pub trait ViaResult<'a> {
+    /// What the returned value tells.
     fn __traced_return(self) -> Option<&'a dyn Debug>;
 }
 impl<'a, T: Debug, E> ViaResult<'a> for &Wrap<'a, Result<T, E>> {
@@ -22,7 +25,9 @@ impl<'a, T: Debug, E> ViaResult<'a> for &Wrap<'a, Result<T, E>> {
     }
 }
 
+/// One level of the dispatch; see the module documentation.
 pub trait ViaDebug<'a> {
+    /// What the returned value tells.
     fn __traced_return(self) -> Option<&'a dyn Debug>;
 }
 impl<'a, T: Debug> ViaDebug<'a> for Wrap<'a, T> {

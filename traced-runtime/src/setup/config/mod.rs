@@ -465,9 +465,7 @@ fn resolve_resource(settings: &Settings, r: &mut Reader<'_>) -> Vec<KeyValue> {
     resource
 }
 
-pub(crate) const SERVICE_NAME: &str = "service.name";
-pub(crate) const SERVICE_VERSION: &str = "service.version";
-pub(crate) const DEPLOYMENT_ENVIRONMENT_NAME: &str = "deployment.environment.name";
+pub(crate) use crate::semconv::{DEPLOYMENT_ENVIRONMENT_NAME, SERVICE_NAME, SERVICE_VERSION};
 
 /// Parses `key1=value1,key2=value2` (W3C baggage-like, values percent-encoded), the format of
 /// `OTEL_RESOURCE_ATTRIBUTES` and `OTEL_EXPORTER_OTLP_HEADERS`. `None` if any entry is invalid:

@@ -1,0 +1,21 @@
+//! Detects a nightly compiler, so that `doc(cfg)` (nightly-only) is used on docs.rs, which
+//! builds with nightly and `--cfg docsrs`, and `RUSTDOCFLAGS="--cfg docsrs" cargo doc` still
+//! works on stable.
+
+use std::env;
+use std::process::Command;
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-env-changed=RUSTC");
+    println!("cargo:rustc-check-cfg=cfg(traced_nightly)");
+    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let version = Command::new(rustc)
+        .arg("--version")
+        .output()
+        .map(|output| String::from_utf8_lossy(&output.stdout).into_owned())
+        .unwrap_or_default();
+    if version.contains("nightly") || version.contains("-dev") {
+        println!("cargo:rustc-cfg=traced_nightly");
+    }
+}
