@@ -1,8 +1,8 @@
 //! The `#[traced]` attribute. Use it through `traced_runtime`, which re-exports it and holds
 //! everything the expansion calls: `use traced_runtime::traced;`.
 //!
-//! The pipeline is one file a step: [`args`] parses `#[traced(...)]` into a typed model,
-//! [`item`] dispatches on the annotated item (function or impl block), [`expand`] writes the
+//! The pipeline is one file a step: `args` parses `#[traced(...)]` into a typed model,
+//! `item` dispatches on the annotated item (function or impl block), `expand` writes the
 //! instrumented body. See the `traced_runtime` documentation for the options.
 
 mod args;

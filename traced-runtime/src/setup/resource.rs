@@ -17,8 +17,6 @@ use crate::semconv::{
 use crate::setup::config::SERVICE_NAME;
 use crate::setup::env::OTEL_SERVICE_NAME_DEFAULT_PREFIX;
 
-/// `service.instance.id`: unique per process run.
-
 /// The resource of every span: detected attributes overridden by `configured` ones.
 pub(crate) fn build(configured: &[KeyValue]) -> Resource {
     let exe = std::env::current_exe().ok();
