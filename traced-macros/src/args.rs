@@ -82,7 +82,7 @@ fn set_once<T>(slot: &mut Option<T>, value: T, span: Span, option: &str) -> syn:
 }
 
 impl Parse for Args {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let mut args = Args::default();
         let mut first = true;
         while !input.is_empty() {
@@ -148,7 +148,7 @@ impl Parse for Args {
     }
 }
 
-fn parse_name(input: ParseStream, key: Span) -> syn::Result<LitStr> {
+fn parse_name(input: ParseStream<'_>, key: Span) -> syn::Result<LitStr> {
     if input.peek(LitStr) {
         return check_name(input.parse()?);
     }
@@ -175,7 +175,7 @@ fn check_name(name: LitStr) -> syn::Result<LitStr> {
     Ok(name)
 }
 
-fn parse_kind(input: ParseStream) -> syn::Result<Kind> {
+fn parse_kind(input: ParseStream<'_>) -> syn::Result<Kind> {
     if input.is_empty() || input.peek(Token![,]) {
         return Err(input.error(
             "expected a span kind after `kind =`: one of `internal`, `server`, `client`, `producer`, `consumer`",
@@ -204,7 +204,7 @@ fn parse_kind(input: ParseStream) -> syn::Result<Kind> {
     })
 }
 
-fn parse_attrs(input: ParseStream) -> syn::Result<Vec<Attr>> {
+fn parse_attrs(input: ParseStream<'_>) -> syn::Result<Vec<Attr>> {
     let mut attrs: Vec<Attr> = Vec::new();
     while !input.is_empty() {
         let key = parse_key(input)?;
@@ -244,7 +244,7 @@ fn parse_attrs(input: ParseStream) -> syn::Result<Vec<Attr>> {
     Ok(attrs)
 }
 
-fn parse_value(input: ParseStream, key: &LitStr) -> syn::Result<Expr> {
+fn parse_value(input: ParseStream<'_>, key: &LitStr) -> syn::Result<Expr> {
     if input.is_empty() || input.peek(Token![,]) {
         return Err(syn::Error::new(
             key.span(),
@@ -255,7 +255,7 @@ fn parse_value(input: ParseStream, key: &LitStr) -> syn::Result<Expr> {
 }
 
 /// A key is a dotted path of identifiers (keywords allowed: `error.type`) or a string literal.
-fn parse_key(input: ParseStream) -> syn::Result<LitStr> {
+fn parse_key(input: ParseStream<'_>) -> syn::Result<LitStr> {
     const EXPECTED: &str =
         "expected an attribute key: a dotted identifier such as `order.id`, or a string literal";
     if input.peek(LitStr) {

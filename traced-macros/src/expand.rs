@@ -42,7 +42,7 @@ pub(crate) fn validate(sig: &Signature) -> syn::Result<()> {
     Ok(())
 }
 
-pub(crate) fn body(function: &Function) -> syn::Result<Block> {
+pub(crate) fn body(function: &Function<'_>) -> syn::Result<Block> {
     validate(function.sig)?;
     let args = function.args;
     let krate = args
@@ -231,7 +231,7 @@ fn fake_return_edge(output: &ReturnType) -> TokenStream {
 }
 
 /// `static __TRACED_CALLSITE: Callsite = ..;` everything about the span known at compile time.
-fn callsite(function: &Function, private: &TokenStream, var: &Ident) -> TokenStream {
+fn callsite(function: &Function<'_>, private: &TokenStream, var: &Ident) -> TokenStream {
     let args = function.args;
     let fn_name = function.sig.ident.to_string();
     let fn_name = fn_name.strip_prefix("r#").unwrap_or(&fn_name);
@@ -268,7 +268,7 @@ fn callsite(function: &Function, private: &TokenStream, var: &Ident) -> TokenStr
 
 /// `SpanGuard::start(&CALLSITE, parent, |attrs| { .. })`: the attribute expressions run only
 /// when the span is recording.
-fn start(function: &Function, private: &TokenStream, callsite: &Ident) -> TokenStream {
+fn start(function: &Function<'_>, private: &TokenStream, callsite: &Ident) -> TokenStream {
     let args = function.args;
     let parent = match &args.parent {
         Some(parent) => {

@@ -5,7 +5,7 @@
 //! rather than with `opentelemetry-otlp`: that crate reads the `OTEL_EXPORTER_OTLP_*`
 //! variables itself when the exporter is built and lets environment headers override the
 //! programmatic ones, so the configuration would have two sources with different rules and
-//! invalid values would be reported twice. Here `config.rs` alone decides, and this file only
+//! invalid values would be reported twice. Here `setup::config` alone decides, and this file only
 //! builds what it decided.
 
 mod bounded;

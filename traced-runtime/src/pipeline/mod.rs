@@ -1,5 +1,5 @@
 //! The span pipeline: one exporter, one sampler, one collector thread, shared by `#[traced]` spans
-//! (recorded on the fast path, see `span_guard`) and by spans of the opentelemetry API (recorded
+//! (recorded on the fast path, see `span::guard`) and by spans of the opentelemetry API (recorded
 //! by the SDK, handed over by [`TracedSpanProcessor`]).
 //!
 //! `Telemetry::install` sets one up; build one yourself to bring your own exporter:

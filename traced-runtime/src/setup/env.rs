@@ -2,7 +2,7 @@
 //! with its default beside it, and the one function that reads the process environment.
 //!
 //! Everything else takes the environment as a map ([`Env`]), so that the rules deciding what a
-//! value means (`config.rs`) are tested on tables and never on the real, shared environment.
+//! value means (`setup::config`) are tested on tables and never on the real, shared environment.
 //!
 //! Names and defaults: <https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/>
 //! and <https://opentelemetry.io/docs/specs/otel/protocol/exporter/>.

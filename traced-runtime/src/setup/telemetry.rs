@@ -1,6 +1,7 @@
 //! One call sets up tracing: [`Telemetry::builder`]`()….install()`, or [`init`] for the
-//! environment alone. The decisions are in `config.rs`, the pieces in `exporter.rs`,
-//! `resource.rs`, `propagator.rs`; this file puts them together.
+//! environment alone. The decisions are in `setup::config`, the pieces in `export`,
+//! `setup::resource`, `propagation::propagator`; this file puts them together,
+//! and `pipeline::builder` assembles the provider.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
