@@ -94,12 +94,13 @@ pub use span::value::{ArrayElement, AttrValue};
 pub use pipeline::batch::BatchConfig;
 pub use pipeline::dispatch::set_tracer_provider;
 pub use pipeline::scope::{SCOPE_NAME, SCOPE_VERSION};
-pub use pipeline::{SpanPipeline, TracedSpanProcessor};
+pub use pipeline::SpanPipeline;
 
 // Setup and export.
 pub use error::Error;
 pub use export::Exporter;
-pub use propagation::propagator::{B3Propagator, Propagator};
+pub use propagation::b3::B3Propagator;
+pub use propagation::composite::Propagator;
 pub use setup::config::{Compression, Protocol};
 pub use setup::env;
 pub use setup::guard::{TelemetryGuard, DEFAULT_SHUTDOWN_TIMEOUT};

@@ -36,9 +36,8 @@ pub(crate) mod dispatch;
 pub(crate) mod fast_span;
 pub(crate) mod fast_tracer;
 pub(crate) mod ids;
-mod processor;
+pub(crate) mod processor;
 pub(crate) mod record;
 pub(crate) mod scope;
 
 pub use builder::SpanPipeline;
-pub use processor::TracedSpanProcessor;

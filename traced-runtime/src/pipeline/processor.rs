@@ -14,7 +14,7 @@ use crate::pipeline::{dispatch, scope};
 /// Hands the spans the SDK ends (those of the opentelemetry API) to the collector, so that
 /// they share its batches, its exporter, and its flush and shutdown.
 #[derive(Debug)]
-pub struct TracedSpanProcessor {
+pub(crate) struct TracedSpanProcessor {
     collector: Collector,
 }
 

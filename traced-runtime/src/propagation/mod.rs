@@ -44,7 +44,8 @@
 //! W3C limit of 8192 bytes is dropped whole, and invalid members of a smaller one are dropped.
 //! Nothing here panics on input.
 
-pub(crate) mod propagator;
+pub(crate) mod b3;
+pub(crate) mod composite;
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;

@@ -1,6 +1,6 @@
 //! One call sets up tracing: [`Telemetry::builder`]`()….install()`, or [`init`] for the
 //! environment alone. The decisions are in `setup::config`, the pieces in `export`,
-//! `setup::resource`, `propagation::propagator`; this file puts them together,
+//! `setup::resource`, `propagation::composite`; this file puts them together,
 //! and `pipeline::builder` assembles the provider.
 
 use std::path::PathBuf;
@@ -17,7 +17,7 @@ use crate::export::console::ConsoleExporter;
 use crate::export::runtime::ExportRuntime;
 use crate::export::{self, DynExporter, Exporter, ExporterKind, Exporting, Fanout};
 use crate::pipeline::builder::{self, SpanPipeline};
-use crate::propagation::propagator::{self, Propagator};
+use crate::propagation::composite::{self, Propagator};
 use crate::setup::config::{
     self, Compression, ExporterSlot, PropagatorSlot, Protocol, SamplerSpec, Settings,
 };
@@ -460,7 +460,7 @@ impl TelemetryBuilder {
         }
         let (provider, fast) = pipeline.build()?;
         builder::install(&provider, fast);
-        opentelemetry::global::set_text_map_propagator(propagator::build(
+        opentelemetry::global::set_text_map_propagator(composite::build(
             &config.propagators,
             &mut self.custom_propagators,
         ));
