@@ -4,6 +4,7 @@
 //! once on stderr and its default used. Invalid *builder* values are errors, since they are
 //! mistakes in code.
 
+use std::fmt::{Display, Write as _};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -89,4 +90,19 @@ pub enum Error {
         /// The SDK's error.
         source: opentelemetry_sdk::error::OTelSdkError,
     },
+}
+
+/// The one rendering of an error chain: `head`, then each `source()` after `separator`. An
+/// exception's stack trace uses `"\nCaused by: "`, a one-line export failure `": "`.
+pub(crate) fn render_chain(
+    head: &dyn Display,
+    mut source: Option<&(dyn std::error::Error + 'static)>,
+    separator: &str,
+) -> String {
+    let mut out = head.to_string();
+    while let Some(cause) = source {
+        let _ = write!(out, "{separator}{cause}");
+        source = cause.source();
+    }
+    out
 }

@@ -17,7 +17,7 @@
 
 use std::any::type_name;
 use std::error::Error;
-use std::fmt::{self, Debug, Display, Write as _};
+use std::fmt::{self, Debug, Display};
 use std::ops::Deref;
 
 /// How a traced function ended.
@@ -74,19 +74,18 @@ impl<'a> ErrorView<'a> {
     }
 }
 
-/// The one rendering of an error chain as `exception.stacktrace`: `Type: message`, then a
-/// `Caused by: ..` line per `source()`.
+/// `exception.stacktrace` of an error: `Type: message`, then a `Caused by: ..` line per
+/// `source()`.
 pub(crate) fn render_chain(
     type_name: &str,
     message: &dyn Display,
-    mut next: Option<&(dyn Error + 'static)>,
+    next: Option<&(dyn Error + 'static)>,
 ) -> String {
-    let mut out = format!("{type_name}: {message}");
-    while let Some(cause) = next {
-        let _ = write!(out, "\nCaused by: {cause}");
-        next = cause.source();
-    }
-    out
+    crate::error::render_chain(
+        &format_args!("{type_name}: {message}"),
+        next,
+        "\nCaused by: ",
+    )
 }
 
 /// The error message, from whichever formatting the error has.

@@ -87,12 +87,11 @@ impl Grpc {
             Ok(_) => Ok(()),
             // The status message is not shown: a server may echo credentials in it.
             Err(status) => {
-                let mut reason = format!("gRPC status {:?}", status.code());
-                let mut source = std::error::Error::source(&status);
-                while let Some(error) = source {
-                    reason.push_str(&format!(": {error}"));
-                    source = error.source();
-                }
+                let reason = crate::error::render_chain(
+                    &format_args!("gRPC status {:?}", status.code()),
+                    std::error::Error::source(&status),
+                    ": ",
+                );
                 // The codes the OTLP specification calls retryable.
                 let retryable = matches!(
                     status.code(),

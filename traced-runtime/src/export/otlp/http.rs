@@ -140,13 +140,7 @@ impl Http {
 }
 
 fn render_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = error.to_string();
-    let mut source = error.source();
-    while let Some(error) = source {
-        out.push_str(&format!(": {error}"));
-        source = error.source();
-    }
-    out
+    crate::error::render_chain(error, error.source(), ": ")
 }
 
 #[cfg(feature = "gzip")]
