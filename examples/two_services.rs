@@ -18,9 +18,8 @@
 //!
 //! Both services run in this one process on 127.0.0.1, each on its own port, so the HTTP
 //! between them is real; in production each would install telemetry itself, and the trace
-//! would be joined in the backend by its trace id. The console exporter prints each part as
-//! its local root ends (a span whose parent is remote ends a part): three blocks with the same
-//! trace id, the orders service's first.
+//! would be joined in the backend by its trace id. Here the console exporter prints the whole
+//! trace as the one tree above, once the customer's span ends.
 
 use std::net::SocketAddr;
 
@@ -28,8 +27,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
-use traced_runtime::http_client::TracingMiddleware;
-use traced_runtime::http_server::HttpServerLayer;
+use traced_runtime::http::client::TracingMiddleware;
+use traced_runtime::http::server::HttpServerLayer;
 use traced_runtime::opentelemetry::baggage::BaggageExt as _;
 use traced_runtime::opentelemetry::context::FutureExt as _;
 use traced_runtime::{current_span, traced, Context, KeyValue, Telemetry};
