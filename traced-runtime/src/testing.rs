@@ -30,7 +30,7 @@ use crate::pipeline::batch::BatchConfig;
 use crate::pipeline::dispatch::{ContextTracer, CAPTURES};
 use crate::pipeline::fast_tracer::FastTracer;
 use crate::pipeline::SpanPipeline;
-use crate::semconv::EXCEPTION_STACKTRACE;
+use crate::semconv::{CLIENT_PORT, EXCEPTION_STACKTRACE, NETWORK_PEER_PORT, SERVER_PORT, URL_FULL};
 
 /// Runs `f`, and returns its result with every span `#[traced]` and `in_span` created in it.
 pub fn capture<R>(f: impl FnOnce() -> R) -> (R, Spans) {
@@ -63,6 +63,68 @@ pub async fn capture_async_with_sampler<F: Future>(
     let capture = Capture::new(sampler);
     let output = future.with_context(capture.context()).await;
     (output, capture.finish())
+}
+
+/// Awaits an HTTP response and reads its body to the end, inside the capture: the span of an
+/// [`HttpServerLayer`](crate::http::server::HttpServerLayer) ends when the body has been sent,
+/// so `capture_async(app.oneshot(request))` alone would return before it ends (feature
+/// `http-server`).
+///
+/// ```
+/// # async fn run() {
+/// use tower::ServiceExt as _;
+/// use traced_runtime::http::server::HttpServerLayer;
+///
+/// let app = tower::service_fn(|_request: http::Request<String>| async {
+///     Ok::<_, std::convert::Infallible>(http::Response::new(String::from("ok")))
+/// });
+/// let app = tower::ServiceBuilder::new().layer(HttpServerLayer::new()).service(app);
+/// let request = http::Request::get("/health").body(String::new()).unwrap();
+/// let (response, spans) = traced_runtime::testing::capture_response(app.oneshot(request)).await;
+/// assert_eq!(response.unwrap().into_body(), b"ok");
+/// assert_eq!(spans.names(), ["GET"]);
+/// # }
+/// ```
+#[cfg(feature = "http-server")]
+#[cfg_attr(all(docsrs, traced_nightly), doc(cfg(feature = "http-server")))]
+pub async fn capture_response<F, B, E>(
+    response: F,
+) -> (
+    Result<http::Response<Vec<u8>>, ResponseError<E, B::Error>>,
+    Spans,
+)
+where
+    F: Future<Output = Result<http::Response<B>, E>>,
+    B: http_body::Body,
+{
+    capture_async(async {
+        let (parts, body) = response.await.map_err(ResponseError::Service)?.into_parts();
+        let mut body = std::pin::pin!(body);
+        let mut collected = Vec::new();
+        while let Some(frame) = std::future::poll_fn(|cx| body.as_mut().poll_frame(cx)).await {
+            if let Ok(data) = frame.map_err(ResponseError::Body)?.into_data() {
+                let mut data = data;
+                while bytes::Buf::has_remaining(&data) {
+                    let chunk = bytes::Buf::chunk(&data);
+                    collected.extend_from_slice(chunk);
+                    let len = chunk.len();
+                    bytes::Buf::advance(&mut data, len);
+                }
+            }
+        }
+        Ok(http::Response::from_parts(parts, collected))
+    })
+    .await
+}
+
+/// Why [`capture_response`] has no response: the service or the body failed.
+#[cfg(feature = "http-server")]
+#[derive(Debug)]
+pub enum ResponseError<S, B> {
+    /// The service returned an error.
+    Service(S),
+    /// Reading the body failed.
+    Body(B),
 }
 
 struct Capture {
@@ -158,17 +220,25 @@ impl Spans {
 
     /// The span tree, one span a line, for snapshot tests: indentation for parentage, then name,
     /// kind (when not internal), status and attributes, and events below, marked `!` for
-    /// exceptions and `*` for others. Ids, times, `code.*` and stack traces are left out so
-    /// that the rendering is stable.
+    /// exceptions and `*` for others. Ids, times, `code.*` and stack traces are left out, and
+    /// the ports that change from run to run (`server.port`, `client.port`,
+    /// `network.peer.port`, the port in `url.full`) are written `_`, so that the rendering is
+    /// stable, for HTTP spans on a test server too.
     pub fn tree(&self) -> String {
+        self.tree_without(&[])
+    }
+
+    /// [`tree`](Self::tree) without the attributes named in `keys` (ids of your own, times),
+    /// for snapshots of spans that carry values of their own that change between runs.
+    pub fn tree_without(&self, keys: &[&str]) -> String {
         let mut out = String::new();
         for root in self.roots() {
-            self.render(root, 0, &mut out);
+            self.render(root, 0, keys, &mut out);
         }
         out
     }
 
-    fn render(&self, span: &SpanData, depth: usize, out: &mut String) {
+    fn render(&self, span: &SpanData, depth: usize, without: &[&str], out: &mut String) {
         let indent = "  ".repeat(depth);
         let _ = write!(out, "{indent}{}", span.name);
         if span.span_kind != SpanKind::Internal {
@@ -186,9 +256,15 @@ impl Spans {
             }
         }
         for attribute in &span.attributes {
-            if !attribute.key.as_str().starts_with("code.") {
-                let _ = write!(out, " {}={}", attribute.key, render_value(&attribute.value));
+            let key = attribute.key.as_str();
+            if key.starts_with("code.") || without.contains(&key) {
+                continue;
             }
+            let _ = match key {
+                SERVER_PORT | CLIENT_PORT | NETWORK_PEER_PORT => write!(out, " {key}=_"),
+                URL_FULL => write!(out, " {key}={:?}", without_port(&attribute.value.as_str())),
+                _ => write!(out, " {key}={}", render_value(&attribute.value)),
+            };
         }
         out.push('\n');
         for event in span.events.iter() {
@@ -202,8 +278,25 @@ impl Spans {
             out.push('\n');
         }
         for child in self.children_of(span.span_context.span_id()) {
-            self.render(child, depth + 1, out);
+            self.render(child, depth + 1, without, out);
         }
+    }
+}
+
+/// `scheme://host:port/..` with the port written `_`.
+fn without_port(url: &str) -> String {
+    let Some(authority_at) = url.find("://").map(|at| at + 3) else {
+        return url.to_owned();
+    };
+    let end = url[authority_at..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |at| authority_at + at);
+    match url[authority_at..end].rfind(':') {
+        Some(colon) if !url[authority_at..end].ends_with(']') => {
+            let colon = authority_at + colon;
+            format!("{}:_{}", &url[..colon], &url[end..])
+        }
+        _ => url.to_owned(),
     }
 }
 
@@ -227,8 +320,22 @@ pub fn attribute<'a>(span: &'a SpanData, key: &str) -> Option<&'a Value> {
 mod tests {
     use std::sync::Arc;
 
-    use super::Capture;
+    use super::{without_port, Capture};
     use opentelemetry_sdk::trace::Sampler;
+
+    #[test]
+    fn ports_of_urls_are_redacted_for_snapshots() {
+        assert_eq!(
+            without_port("http://127.0.0.1:54321/orders/7?x=1"),
+            "http://127.0.0.1:_/orders/7?x=1"
+        );
+        assert_eq!(without_port("http://[::1]:8080/"), "http://[::1]:_/");
+        assert_eq!(
+            without_port("http://example.com/a:b"),
+            "http://example.com/a:b"
+        );
+        assert_eq!(without_port("not a url"), "not a url");
+    }
 
     #[test]
     fn repro_capture_frees_its_pipeline() {
