@@ -73,6 +73,7 @@ pub mod propagation;
 mod semconv;
 mod setup;
 mod span;
+pub mod task;
 #[cfg(feature = "testing")]
 #[cfg_attr(all(docsrs, traced_nightly), doc(cfg(feature = "testing")))]
 pub mod testing;
@@ -89,6 +90,9 @@ pub use span::manual::{
     add_event, current_span, in_span, in_span_async, record_error, CurrentSpan,
 };
 pub use span::value::{ArrayElement, AttrValue};
+
+// Background work.
+pub use task::{spawn, spawn_blocking, spawn_thread, InCurrentTrace};
 
 // The pipeline.
 pub use pipeline::batch::BatchConfig;
