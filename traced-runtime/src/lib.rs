@@ -122,6 +122,11 @@ pub mod http_server;
 mod http_span;
 pub mod propagation;
 
+// Redis (issue 7)
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub mod redis;
+
 // setup (issue 3)
 mod config;
 mod console;
