@@ -64,7 +64,8 @@ impl LogIds {
         })
     }
 
-    #[cfg(test)]
+    // Used by the tests of `tracing_layer` (feature `tracing`).
+    #[cfg(all(test, feature = "tracing"))]
     pub(crate) fn for_test(trace_id: TraceId, span_id: SpanId) -> Self {
         LogIds { trace_id, span_id }
     }
