@@ -489,6 +489,32 @@ async fn an_error_reply_fails_the_span_and_reaches_the_caller_unchanged() {
         Some("ERR")
     );
     assert_eq!(wrong_type.code(), Some("WRONGTYPE"));
+    // In an async pipeline, redis-rs returns the error replies as one error.
+    let (pipeline_error, pipeline_spans) = testing::capture_async(async {
+        ::redis::pipe()
+            .get(&key)
+            .lpush(&key, "x")
+            .query_async::<(String, i64)>(&mut con)
+            .await
+            .unwrap_err()
+    })
+    .await;
+    // The span records the first error reply, which the caller's error lists.
+    let pipeline = find(&pipeline_spans, "PIPELINE");
+    let Status::Error { description } = &pipeline.status else {
+        panic!("{:?}", pipeline.status);
+    };
+    assert!(description.contains("WRONGTYPE"), "{description}");
+    assert!(pipeline_error.to_string().contains(description.as_ref()));
+    assert_eq!(pipeline.events.len(), 1);
+    assert_eq!(
+        attr_str(pipeline, "error.type").as_deref(),
+        Some("WRONGTYPE")
+    );
+    assert_eq!(
+        attr_str(pipeline, "db.response.status_code").as_deref(),
+        Some("WRONGTYPE")
+    );
     let lpush = find(&spans, "LPUSH");
     assert_error_span(lpush, "WRONGTYPE", &wrong_type);
     assert_eq!(

@@ -107,10 +107,11 @@ fn record_server_error(span: &OperationSpan, error: &ServerError, keep_values: b
     span.record_exception(code, EXCEPTION_TYPE, message, stacktrace);
 }
 
-/// A failure returned by the connection (I/O, a dropped connection, an aborted transaction).
+/// A failure returned by the connection (I/O, a dropped connection, an aborted transaction,
+/// the error replies of a pipeline).
 fn record_failure(span: &OperationSpan, error: &RedisError, keep_values: bool) {
-    if let Some(code) = error.code() {
-        span.set_attribute(KeyValue::new(DB_RESPONSE_STATUS_CODE, code.to_owned()));
+    if let Some(code) = server_code(error) {
+        span.set_attribute(KeyValue::new(DB_RESPONSE_STATUS_CODE, code));
     }
     let message = sanitize(error.to_string(), keep_values);
     let mut stacktrace = format!("{EXCEPTION_TYPE}: {message}");
@@ -124,8 +125,8 @@ fn record_failure(span: &OperationSpan, error: &RedisError, keep_values: bool) {
 
 /// `error.type` of a failure: the server's error code, else the class of failure.
 pub(crate) fn error_type(error: &RedisError) -> Cow<'static, str> {
-    if let Some(code) = error.code() {
-        return Cow::Owned(code.to_owned());
+    if let Some(code) = server_code(error) {
+        return Cow::Owned(code);
     }
     let class = if error.is_timeout() {
         "timeout"
@@ -145,6 +146,17 @@ pub(crate) fn error_type(error: &RedisError) -> Cow<'static, str> {
         }
     };
     Cow::Borrowed(class)
+}
+
+/// The code of the (first) error reply behind `error`: `code()` knows only redis-rs's own
+/// kinds of a pipeline's errors, not `WRONGTYPE`.
+fn server_code(error: &RedisError) -> Option<String> {
+    if let Some(code) = error.code() {
+        return Some(code.to_owned());
+    }
+    // A clone of an error is a reference count.
+    let errors = error.clone().into_server_errors()?;
+    errors.first().map(|(_, error)| error.code().to_owned())
 }
 
 /// Without values kept, cuts what an error reply quotes of the command's arguments
