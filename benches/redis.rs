@@ -285,11 +285,26 @@ fn per_command(iters: u64, run: impl Fn(u64), flush: impl Fn()) -> (f64, f64, f6
     )
 }
 
+/// `TRACED_REDIS_BENCH_ONLY=case:count` runs `count` commands of one instant case and exits:
+/// for callgrind, whose instruction counts do not depend on the machine's load (see
+/// notes/redis.md).
+const ONLY: &str = "TRACED_REDIS_BENCH_ONLY";
+
 fn main() {
     let provider = install();
     let flush = || {
         let _ = provider.force_flush();
     };
+    if let Ok(only) = std::env::var(ONLY) {
+        let (name, count) = only.split_once(':').expect("case:count");
+        let case = Case::ALL
+            .into_iter()
+            .find(|case| case.name() == name)
+            .expect("bare, traced_sampled or traced_unsampled");
+        cpu_loop(case, count.parse().expect("a count"));
+        flush();
+        return;
+    }
     let mut criterion = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2))
