@@ -393,9 +393,23 @@ fn the_sync_connection_commands_and_pipelines_are_spans() {
             .query(&mut con)
             .unwrap();
         assert_eq!(popped, "y");
+        // A packed command sent as is: read from its RESP bytes.
+        let mut echo = ::redis::cmd("echo");
+        echo.arg("secret-echo-value");
+        let reply =
+            ::redis::ConnectionLike::req_packed_command(&mut con, &echo.get_packed_command());
+        assert_eq!(
+            reply.unwrap(),
+            ::redis::Value::BulkString(b"secret-echo-value".to_vec())
+        );
     });
 
-    assert_eq!(spans.names(), ["RPUSH", "GET", "LLEN", "PIPELINE", "MULTI"]);
+    assert_eq!(
+        spans.names(),
+        ["RPUSH", "GET", "LLEN", "PIPELINE", "MULTI", "ECHO"]
+    );
+    assert_redis_span(find(&spans, "ECHO"), "ECHO", "ECHO ?");
+    assert!(!everything_recorded(&spans).contains("secret-echo-value"));
     assert_redis_span(find(&spans, "RPUSH"), "RPUSH", "RPUSH ? ? ?");
     assert_redis_span(find(&spans, "GET"), "GET", "GET ?");
     assert_eq!(find(&spans, "GET").status, Status::Unset);
