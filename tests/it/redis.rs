@@ -364,6 +364,39 @@ async fn a_pipeline_is_one_span_with_its_size_and_command_names() {
     assert_redis_span(multi, "MULTI", "INCRBY ? ?; INCRBY ? ?");
     assert_eq!(attr(multi, "db.operation.batch.size"), Some(&Value::I64(2)));
     assert!(!everything_recorded(&spans).contains("secret-pipeline-value"));
+
+    // The hook sees the pipeline and its commands; values kept on purpose show in the text.
+    let mut con = RedisTracing::new(client.get_connection_info())
+        .with_query_values(true)
+        .with_attributes(|operation, attributes| {
+            let names: Vec<String> = operation
+                .commands()
+                .map(|command| command.name().into_owned())
+                .collect();
+            attributes.push(KeyValue::new("test.pipeline", operation.is_pipeline()));
+            attributes.push(KeyValue::new("test.commands", names.join(",")));
+        })
+        .wrap(client.get_multiplexed_async_connection().await.unwrap());
+    let ((), spans) = testing::capture_async(async {
+        let _: (i64, i64) = ::redis::pipe()
+            .atomic()
+            .incr(&counter, 1)
+            .decr(&counter, 1)
+            .query_async(&mut con)
+            .await
+            .unwrap();
+    })
+    .await;
+    let multi = find(&spans, "MULTI");
+    assert_eq!(attr(multi, "test.pipeline"), Some(&Value::Bool(true)));
+    assert_eq!(
+        attr_str(multi, "test.commands").as_deref(),
+        Some("INCRBY,DECRBY")
+    );
+    assert_eq!(
+        attr_str(multi, "db.query.text"),
+        Some(format!("INCRBY {counter} 1; DECRBY {counter} 1"))
+    );
 }
 
 #[test]
