@@ -70,6 +70,9 @@ pub mod http;
 pub mod logs;
 mod pipeline;
 pub mod propagation;
+#[cfg(feature = "redis")]
+#[cfg_attr(all(docsrs, traced_nightly), doc(cfg(feature = "redis")))]
+pub mod redis;
 mod semconv;
 mod setup;
 mod span;

@@ -102,6 +102,14 @@ impl OperationSpan {
         }
     }
 
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))] // the integrations that use it
+    pub(crate) fn set_attributes(&self, attributes: impl IntoIterator<Item = KeyValue>) {
+        if self.is_recording() {
+            self.cx.span().set_attributes(attributes);
+        }
+    }
+
+    #[cfg_attr(not(feature = "http-server"), allow(dead_code))] // the integrations that use it
     pub(crate) fn update_name(&self, name: impl Into<Cow<'static, str>>) {
         if self.is_recording() {
             self.cx.span().update_name(name);
@@ -110,6 +118,10 @@ impl OperationSpan {
 
     /// Status ERROR with `error.type`, and no exception event: a failure that is an outcome
     /// of the operation (an HTTP 500, a rejected message), not an error raised here.
+    #[cfg_attr(
+        not(any(feature = "http-server", feature = "http-client")),
+        allow(dead_code)
+    )]
     pub(crate) fn set_error(&self, error_type: impl Into<Cow<'static, str>>, message: String) {
         if self.is_recording() {
             let span = self.cx.span();
@@ -120,6 +132,7 @@ impl OperationSpan {
 
     /// An `exception` event for `error` (of type `exception_type`) and its `source()` chain,
     /// `error.type`, status ERROR.
+    #[cfg_attr(not(feature = "http-client"), allow(dead_code))] // the integrations that use it
     pub(crate) fn record_error(
         &self,
         error_type: impl Into<Cow<'static, str>>,
