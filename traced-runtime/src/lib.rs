@@ -120,6 +120,14 @@ pub mod http_client;
 pub mod http_server;
 #[cfg(any(feature = "http-server", feature = "http-client"))]
 mod http_span;
+
+// databases
+#[cfg(any(feature = "db-postgres", feature = "db-mysql", feature = "db-sqlite"))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(any(feature = "db-postgres", feature = "db-mysql", feature = "db-sqlite")))
+)]
+pub mod db;
 pub mod propagation;
 
 // setup (issue 3)
