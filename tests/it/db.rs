@@ -134,6 +134,7 @@ async fn postgres_pool() -> sqlx::PgPool {
         .unwrap_or_else(|_| POSTGRES_URL_DEFAULT.to_owned());
     sqlx::postgres::PgPoolOptions::new()
         .max_connections(2)
+        .acquire_timeout(std::time::Duration::from_secs(5))
         .connect(&url)
         .await
         .unwrap_or_else(|error| {
@@ -150,6 +151,7 @@ async fn mysql_pool() -> sqlx::MySqlPool {
         std::env::var("TRACED_TEST_MYSQL_URL").unwrap_or_else(|_| MYSQL_URL_DEFAULT.to_owned());
     sqlx::mysql::MySqlPoolOptions::new()
         .max_connections(2)
+        .acquire_timeout(std::time::Duration::from_secs(5))
         .connect(&url)
         .await
         .unwrap_or_else(|error| {
@@ -600,3 +602,59 @@ backend_tests!(
     },
     Instrumentation::new()
 );
+
+/// The comment reaches the server: PostgreSQL's `current_query()` is the text it received.
+#[tokio::test]
+async fn postgres_sql_commenter_sends_the_span_traceparent_with_the_statement() {
+    use traced_runtime::db::Instrumentation;
+    let pool = Instrumentation::new()
+        .sql_commenter(true)
+        .instrument(postgres_pool().await);
+    let (received, spans) = testing::capture_async(
+        sqlx::query_scalar::<_, String>("SELECT current_query()").fetch_one(&pool),
+    )
+    .await;
+    let span = &spans.all()[0];
+    assert_eq!(
+        received.unwrap(),
+        format!(
+            "SELECT current_query() /*traceparent='00-{}-{}-01'*/",
+            span.span_context.trace_id(),
+            span.span_context.span_id()
+        )
+    );
+    assert_eq!(attr_str(span, "db.query.text"), "SELECT current_query()");
+}
+
+/// The comment reaches the server: the process list holds the text MariaDB received.
+#[tokio::test]
+async fn mysql_sql_commenter_sends_the_span_traceparent_with_the_statement() {
+    use traced_runtime::db::Instrumentation;
+    let pool = Instrumentation::new()
+        .sql_commenter(true)
+        .instrument(mysql_pool().await);
+    let sql = "SELECT INFO FROM information_schema.PROCESSLIST WHERE ID = CONNECTION_ID()";
+    let (received, spans) =
+        testing::capture_async(sqlx::query_scalar::<_, Option<String>>(sql).fetch_one(&pool)).await;
+    let span = &spans.all()[0];
+    assert_eq!(
+        received.unwrap().as_deref(),
+        Some(&*format!(
+            "{sql} /*traceparent='00-{}-{}-01'*/",
+            span.span_context.trace_id(),
+            span.span_context.span_id()
+        ))
+    );
+    assert_eq!(attr_str(span, "db.query.text"), sql);
+}
+
+/// Off by default: the server receives the statement as written.
+#[tokio::test]
+async fn postgres_statements_are_sent_unchanged_by_default() {
+    let pool = traced_runtime::db::instrument(postgres_pool().await);
+    let (received, _) = testing::capture_async(
+        sqlx::query_scalar::<_, String>("SELECT current_query()").fetch_one(&pool),
+    )
+    .await;
+    assert_eq!(received.unwrap(), "SELECT current_query()");
+}

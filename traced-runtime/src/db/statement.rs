@@ -519,17 +519,20 @@ mod tests {
         )
     }
 
+    /// SQL, dialect, then the expected operation, collection, summary, name and text.
+    type Row = (
+        &'static str,
+        Dialect,
+        Option<&'static str>,
+        Option<&'static str>,
+        Option<&'static str>,
+        Option<&'static str>,
+        &'static str,
+    );
+
     #[test]
     fn statements_are_summarised_and_sanitised() {
-        let table: &[(
-            &str,
-            Dialect,
-            Option<&str>,
-            Option<&str>,
-            Option<&str>,
-            Option<&str>,
-            &str,
-        )] = &[
+        let table: &[Row] = &[
             (
                 "SELECT id, total FROM orders WHERE id = $1",
                 PG,
