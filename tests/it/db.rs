@@ -534,6 +534,37 @@ macro_rules! backend_tests {
             }
 
             #[tokio::test]
+            async fn a_raw_sql_batch_is_one_span_summarising_every_statement() {
+                let pool = pool().await;
+                let table = unique_table("raw");
+                create(&pool, &table).await;
+                let batch = format!(
+                    "INSERT INTO {table} (id, customer, total) VALUES (1, 'erin-secret-46', 3); \
+                     UPDATE {table} SET total = 4 WHERE id = 1"
+                );
+                let (result, spans) =
+                    testing::capture_async(sqlx::raw_sql(sqlx::AssertSqlSafe(batch)).execute(&pool)).await;
+                drop_table(&pool, &table).await;
+                result.unwrap();
+                assert_eq!(spans.names(), vec![backend().system]);
+                let span = &spans.all()[0];
+                assert!(attr(span, "db.operation.name").is_none());
+                assert!(attr(span, "db.collection.name").is_none());
+                assert_eq!(
+                    attr_str(span, "db.query.summary"),
+                    format!("INSERT {table} UPDATE {table}")
+                );
+                assert_eq!(
+                    attr_str(span, "db.query.text"),
+                    format!(
+                        "INSERT INTO {table} (id, customer, total) VALUES (?, ?, ?); \
+                         UPDATE {table} SET total = ? WHERE id = ?"
+                    )
+                );
+                assert_no_secret(&spans, &["secret"]);
+            }
+
+            #[tokio::test]
             async fn an_unsampled_statement_runs_and_records_nothing() {
                 let pool = pool().await;
                 let (result, spans) = testing::capture_async_with_sampler(

@@ -1,41 +1,52 @@
 //! Every SQL statement a span: sqlx pools for PostgreSQL (feature `db-postgres`), MySQL and
 //! MariaDB (`db-mysql`) and SQLite (`db-sqlite`), the way Python's `SQLAlchemyInstrumentor`
 //! instruments an engine.
-//!
-//! One line where the pool is made, nothing at each query:
-//!
-//! ```
-//! # #[cfg(feature = "db-sqlite")]
-//! # async fn demo() -> Result<(), sqlx::Error> {
-//! use sqlx::SqlitePool;
-//!
-//! let pool = traced_runtime::db::instrument(SqlitePool::connect("sqlite::memory:").await?);
-//!
-//! sqlx::query("CREATE TABLE orders (id INTEGER PRIMARY KEY, total REAL)").execute(&pool).await?;
-//! sqlx::query("INSERT INTO orders (id, total) VALUES ($1, $2)")
-//!     .bind(7)
-//!     .bind(12.5)
-//!     .execute(&pool) // a span `INSERT orders`
-//!     .await?;
-//!
-//! let mut tx = pool.begin().await?; // a span `BEGIN`
-//! let total: f64 = sqlx::query_scalar("SELECT total FROM orders WHERE id = $1")
-//!     .bind(7)
-//!     .fetch_one(&mut tx) // a span `SELECT orders`
-//!     .await?;
-//! tx.commit().await?; // a span `COMMIT`
-//! # let _ = total;
-//! # Ok(())
-//! # }
-//! ```
+#![cfg_attr(
+    feature = "db-sqlite",
+    doc = r#"
+One line where the pool is made, nothing at each query:
+
+```
+# tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+use sqlx::sqlite::SqlitePoolOptions;
+
+let pool = SqlitePoolOptions::new().max_connections(1).connect("sqlite::memory:").await?;
+let pool = traced_runtime::db::instrument(pool);
+
+sqlx::query("CREATE TABLE orders (id INTEGER PRIMARY KEY, total REAL)").execute(&pool).await?;
+sqlx::query("INSERT INTO orders (id, total) VALUES ($1, $2)")
+    .bind(7)
+    .bind(12.5)
+    .execute(&pool) // a span `INSERT orders`
+    .await?;
+
+let mut tx = pool.begin().await?; // a span `BEGIN`
+let total: f64 = sqlx::query_scalar("SELECT total FROM orders WHERE id = $1")
+    .bind(7)
+    .fetch_one(&mut tx) // a span `SELECT orders`
+    .await?;
+tx.commit().await?; // a span `COMMIT`
+assert_eq!(total, 12.5);
+# Ok::<(), sqlx::Error>(())
+# }).unwrap();
+```
+"#
+)]
+#![cfg_attr(
+    not(feature = "db-sqlite"),
+    doc = "\nOne line where the pool is made: `let pool = traced_runtime::db::instrument(PgPool::connect(url).await?);`, then `sqlx::query(..).fetch_one(&pool)` as before.\n"
+)]
 //!
 //! # What is traced
 //!
 //! [`TracedPool`], [`TracedPoolConnection`] (from [`TracedPool::acquire`]) and
 //! [`TracedTransaction`] (from [`TracedPool::begin`] or [`TracedPoolConnection::begin`])
-//! implement sqlx's [`Executor`](sqlx::Executor): `query`, `query_as`, `query_scalar`, the
-//! `query!` macros, `raw_sql`, `QueryBuilder` — everything executed on them is one CLIENT span,
-//! a child of the span current at the call (a `#[traced]` function, an HTTP server span).
+//! implement sqlx's [`Executor`](sqlx::Executor): `query`, `query_as`, `query_scalar`,
+//! `raw_sql`, `QueryBuilder` and the `query!` macros (which take any `Executor`; this crate's
+//! tests do not build them, as they need a database or offline data at compile time) —
+//! everything executed on them is one CLIENT span, a child of the span current at the call (a
+//! `#[traced]` function, an HTTP server span). A `raw_sql` text of several statements is one
+//! span, named after `db.system.name`, with every statement in `db.query.summary`.
 //! Pass the pool as `&pool`, a connection as `&mut conn` and a transaction as `&mut tx` (sqlx's
 //! own `&mut *tx` would reach the raw connection, which these types do not hand out silently:
 //! [`TracedTransaction::as_untraced`] does it explicitly).
