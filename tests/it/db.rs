@@ -689,3 +689,20 @@ async fn postgres_statements_are_sent_unchanged_by_default() {
     .await;
     assert_eq!(received.unwrap(), "SELECT current_query()");
 }
+
+/// A statement abandoned by its caller (here a timeout) ends its span as cancelled, not as a
+/// success.
+#[tokio::test]
+async fn postgres_a_statement_dropped_by_a_timeout_is_a_cancelled_span() {
+    let pool = traced_runtime::db::instrument(postgres_pool().await);
+    let (result, spans) = testing::capture_async(tokio::time::timeout(
+        std::time::Duration::from_millis(100),
+        sqlx::query("SELECT pg_sleep(2)").execute(&pool),
+    ))
+    .await;
+    assert!(result.is_err(), "the statement should have timed out");
+    assert_eq!(spans.names(), vec!["SELECT"]);
+    let span = &spans.all()[0];
+    assert_eq!(attr(span, "traced.cancelled"), Some(&Value::Bool(true)));
+    assert!(attr(span, "db.response.returned_rows").is_none());
+}

@@ -68,7 +68,9 @@ assert_eq!(total, 12.5);
 //!
 //! On failure: status ERROR, `db.response.status_code` (the SQLSTATE for PostgreSQL and MySQL, the
 //! extended result code for SQLite), `error.type` (that code, else the kind of `sqlx::Error`), and
-//! one `exception` event; the error reaches the caller unchanged.
+//! one `exception` event; the error reaches the caller unchanged. A statement whose future or
+//! row stream is dropped before the end (a timeout, a `fetch` stream left early) ends its span
+//! with `traced.cancelled = true`, as a cancelled `#[traced]` future does.
 //!
 //! Transactions: `BEGIN`, `COMMIT` and `ROLLBACK` are spans of their own (with the same
 //! attributes and `db.operation.name`), so their duration and failure are visible; statements
