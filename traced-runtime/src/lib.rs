@@ -63,6 +63,12 @@
 // `pipeline` (sampling, records, queues, the collector thread), `export` (exporters and the OTLP
 // transport). `setup` assembles them from the builder and the environment; `propagation`,
 // `http`, `logs` and the integrations sit beside the span layer and use it.
+#[cfg(any(feature = "db-postgres", feature = "db-mysql", feature = "db-sqlite"))]
+#[cfg_attr(
+    all(docsrs, traced_nightly),
+    doc(cfg(any(feature = "db-postgres", feature = "db-mysql", feature = "db-sqlite")))
+)]
+pub mod db;
 mod error;
 mod export;
 #[cfg(any(feature = "http-server", feature = "http-client"))]

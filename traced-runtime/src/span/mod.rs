@@ -8,11 +8,25 @@ pub(crate) mod exception;
 pub(crate) mod guard;
 pub(crate) mod instrument;
 pub(crate) mod manual;
-#[cfg(any(feature = "http-server", feature = "http-client", feature = "redis"))]
+#[cfg(any(
+    feature = "http-server",
+    feature = "http-client",
+    feature = "redis",
+    feature = "db-postgres",
+    feature = "db-mysql",
+    feature = "db-sqlite"
+))]
 mod operation;
 pub(crate) mod outcome;
 pub(crate) mod ret;
 pub(crate) mod value;
 
-#[cfg(any(feature = "http-server", feature = "http-client", feature = "redis"))]
+#[cfg(any(
+    feature = "http-server",
+    feature = "http-client",
+    feature = "redis",
+    feature = "db-postgres",
+    feature = "db-mysql",
+    feature = "db-sqlite"
+))]
 pub(crate) use operation::OperationSpan;
