@@ -68,6 +68,9 @@ mod export;
 #[cfg(any(feature = "http-server", feature = "http-client"))]
 pub mod http;
 pub mod logs;
+#[cfg(feature = "messaging")]
+#[cfg_attr(all(docsrs, traced_nightly), doc(cfg(feature = "messaging")))]
+pub mod messaging;
 mod pipeline;
 pub mod propagation;
 mod semconv;

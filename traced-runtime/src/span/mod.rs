@@ -8,11 +8,19 @@ pub(crate) mod exception;
 pub(crate) mod guard;
 pub(crate) mod instrument;
 pub(crate) mod manual;
-#[cfg(any(feature = "http-server", feature = "http-client"))]
+#[cfg(any(
+    feature = "http-server",
+    feature = "http-client",
+    feature = "messaging"
+))]
 mod operation;
 pub(crate) mod outcome;
 pub(crate) mod ret;
 pub(crate) mod value;
 
-#[cfg(any(feature = "http-server", feature = "http-client"))]
+#[cfg(any(
+    feature = "http-server",
+    feature = "http-client",
+    feature = "messaging"
+))]
 pub(crate) use operation::OperationSpan;

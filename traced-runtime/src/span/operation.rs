@@ -102,9 +102,17 @@ impl OperationSpan {
         }
     }
 
+    #[cfg_attr(not(feature = "http-server"), allow(dead_code))]
     pub(crate) fn update_name(&self, name: impl Into<Cow<'static, str>>) {
         if self.is_recording() {
             self.cx.span().update_name(name);
+        }
+    }
+
+    /// An event on the span (a message settled, a retry).
+    pub(crate) fn add_event(&self, name: impl Into<Cow<'static, str>>, attributes: Vec<KeyValue>) {
+        if self.is_recording() {
+            self.cx.span().add_event(name, attributes);
         }
     }
 
