@@ -46,6 +46,7 @@
 //!     })
 //!     .await?;
 //! # Ok(()) }
+//! # futures_util::FutureExt::now_or_never(run()).unwrap().unwrap();
 //! ```
 //!
 //! A carrier of your own is an [`Injector`](opentelemetry::propagation::Injector) /
