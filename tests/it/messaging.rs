@@ -11,7 +11,7 @@ use traced_runtime::messaging::{ConsumerScope, MessageInfo, ProducerSpan, Settle
 use traced_runtime::opentelemetry::baggage::BaggageExt as _;
 use traced_runtime::opentelemetry::context::FutureExt as _;
 use traced_runtime::opentelemetry::global;
-use traced_runtime::opentelemetry::propagation::TextMapCompositePropagator;
+use traced_runtime::opentelemetry::propagation::{Extractor, Injector, TextMapCompositePropagator};
 use traced_runtime::opentelemetry::trace::{SpanId, SpanKind, Status};
 use traced_runtime::opentelemetry::{Context, KeyValue, Value};
 use traced_runtime::opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
@@ -272,6 +272,53 @@ async fn neutral_batch_links_every_message_with_a_context() {
     assert_eq!(linked, sent, "one link per message with a valid context");
 }
 
+/// Headers of a client of your own: a list of pairs.
+#[derive(Default)]
+struct Pairs(Vec<(String, String)>);
+
+impl Injector for Pairs {
+    fn set(&mut self, key: &str, value: String) {
+        self.0.push((key.to_owned(), value));
+    }
+}
+
+impl Extractor for Pairs {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(name, _)| name == key)
+            .map(|(_, value)| value.as_str())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.iter().map(|(name, _)| name.as_str()).collect()
+    }
+}
+
+#[tokio::test]
+async fn neutral_api_takes_any_injector_and_extractor() {
+    w3c();
+    let ((), spans) = capture_async(async {
+        let mut pairs = Pairs::default();
+        let span = ProducerSpan::start("publish", &MessageInfo::new("my_queue", "jobs"));
+        span.inject(&mut pairs as &mut dyn Injector);
+        span.end();
+        assert_eq!(pairs.0[0].0, "traceparent");
+        ConsumerScope::start(
+            &MessageInfo::new("my_queue", "jobs"),
+            &pairs as &dyn Extractor,
+        )
+        .run(handle_order)
+        .await
+        .unwrap();
+    })
+    .await;
+    let publish = span(&spans, "publish jobs");
+    let process = span(&spans, "process jobs");
+    assert_child(publish, process);
+    assert_eq!(str_attr(process, "messaging.system"), "my_queue");
+}
+
 #[traced("consumer loop")]
 async fn consume_in_a_loop_span(headers: HashMap<String, String>) {
     let info = MessageInfo::new("kafka", "orders");
@@ -434,6 +481,56 @@ async fn nats_publish_and_process_are_one_trace() {
     assert_eq!(str_attr(process, "messaging.operation.type"), "process");
     assert!(!str_attr(publish, "server.address").is_empty());
     assert_eq!(int_attr(publish, "server.port"), 4222);
+}
+
+#[tokio::test]
+async fn nats_linked_process_starts_its_own_trace() {
+    w3c();
+    let client = nats().await;
+    let subject = unique("linked");
+    let mut subscriber = client.subscribe(subject.clone()).await.unwrap();
+    client.flush().await.unwrap();
+
+    let (user, spans) = capture_async(async {
+        let consumer = async {
+            let message = subscriber.next().await.unwrap();
+            traced_runtime::messaging::nats::process_linked(&message, handle_order)
+                .await
+                .unwrap()
+        };
+        let producer = publish_order(&client, subject.clone()).with_context(with_user_baggage());
+        let (user, ()) = tokio::join!(consumer, producer);
+        user
+    })
+    .await;
+    assert_eq!(user.as_deref(), Some("42"));
+    let publish = span(&spans, &format!("publish {subject}"));
+    let process = span(&spans, &format!("process {subject}"));
+    assert_root(process);
+    assert_ne!(
+        process.span_context.trace_id(),
+        publish.span_context.trace_id()
+    );
+    let links: Vec<_> = process
+        .links
+        .iter()
+        .map(|link| {
+            (
+                link.span_context.trace_id(),
+                link.span_context.span_id(),
+                link.span_context.is_remote(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        links,
+        [(
+            publish.span_context.trace_id(),
+            publish.span_context.span_id(),
+            true
+        )]
+    );
+    assert_child(process, span(&spans, "handle order"));
 }
 
 #[traced("ask price")]
