@@ -54,6 +54,8 @@
 //!   `http-client`): one trace across services.
 //! - [`log_ids`], `with_trace_ids` (feature `tracing`), `TraceIdsLogger` (feature `log`),
 //!   `otlp_logs` (feature `otlp-logs`): logs that carry the ids of their trace.
+//! - `messaging` (features `messaging`, `nats`, `rabbitmq`): one trace from the code that sends
+//!   a message to the worker that processes it, for any broker, NATS and RabbitMQ.
 //! - [`current_span`], [`add_event`], [`record_error`], [`in_span`]: manual instrumentation;
 //!   `testing` (feature `testing`): spans of your own tests.
 

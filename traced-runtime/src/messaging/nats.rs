@@ -41,8 +41,8 @@
 //! `server.address` and `server.port` (as the server announces itself in its `INFO`).
 //!
 //! The span names carry the subject: with many distinct subjects (ids in subjects), build the
-//! span yourself with [`ConsumerScope`](super::ConsumerScope) and a [`MessageInfo`] naming the
-//! subscription's pattern.
+//! span yourself with [`ConsumerScope`] and a [`MessageInfo`]
+//! [`named`](MessageInfo::named) after the subscription's pattern.
 
 use std::fmt;
 use std::future::Future;
