@@ -605,6 +605,27 @@ async fn nats_request_without_responders_is_an_error() {
 }
 
 #[tokio::test]
+async fn nats_failed_publish_marks_the_producer_span() {
+    w3c();
+    let client = nats().await;
+    let subject = unique("too-big");
+    let too_big = vec![0_u8; client.server_info().max_payload + 1];
+    let (result, spans) = capture_async(traced_runtime::messaging::nats::publish(
+        &client,
+        subject.clone(),
+        too_big.into(),
+    ))
+    .await;
+    assert!(
+        result.is_err(),
+        "the payload is over the server's max_payload"
+    );
+    let publish = span(&spans, &format!("publish {subject}"));
+    assert_eq!(error_type(publish), "max_payload_exceeded");
+    assert!(publish.events.iter().any(|event| event.name == "exception"));
+}
+
+#[tokio::test]
 async fn nats_hostile_header_starts_a_new_trace_and_handler_errors_are_recorded() {
     w3c();
     let client = nats().await;
@@ -862,6 +883,55 @@ async fn rabbitmq_handler_error_nacks_and_hostile_headers_start_a_new_trace() {
         queue.ready().await,
         0,
         "nacked without requeue: not redelivered"
+    );
+    queue.delete().await;
+}
+
+#[tokio::test]
+async fn rabbitmq_options_link_and_reject() {
+    w3c();
+    let channel = amqp().await;
+    let queue = Queue::declare(&channel, "options").await;
+    let mut consumer = queue.consumer().await;
+
+    let (result, spans) = capture_async(async {
+        let worker = async {
+            let delivery = consumer.next().await.unwrap().unwrap();
+            let options = traced_runtime::messaging::rabbitmq::ProcessOptions::new()
+                .linked()
+                .on_error(Settlement::Reject { requeue: false });
+            traced_runtime::messaging::rabbitmq::process_with(&delivery, options, failing_handler)
+                .await
+        };
+        let (result, ()) = tokio::join!(worker, publish_to_queue(&channel, &queue.name));
+        result
+    })
+    .await;
+    assert!(result.is_err());
+    let publish = span(&spans, &format!("publish {}", queue.name));
+    let process = span(&spans, &format!("process {}", queue.name));
+    assert_root(process);
+    let links: Vec<_> = process
+        .links
+        .iter()
+        .map(|link| link.span_context.span_id())
+        .collect();
+    assert_eq!(links, [publish.span_context.span_id()]);
+    assert_eq!(error_type(process), "std::io::error::Error");
+    assert_eq!(
+        settlements(process),
+        [("reject".to_owned(), Some(false), None)]
+    );
+
+    drop(consumer);
+    channel
+        .basic_cancel("traced-test", lapin::options::BasicCancelOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        queue.ready().await,
+        0,
+        "rejected without requeue: not redelivered"
     );
     queue.delete().await;
 }

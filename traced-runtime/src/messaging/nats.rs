@@ -26,7 +26,8 @@
 //! ```
 //!
 //! - [`publish`], [`publish_with_headers`]: a PRODUCER span `publish {subject}`, its context
-//!   and the baggage written into the message's `HeaderMap`.
+//!   and the baggage written into the message's `HeaderMap`; ERROR with `error.type`
+//!   `max_payload_exceeded`, `bad_subject` or `send` when the client refuses the message.
 //! - [`request`]: a PRODUCER span `request {subject}` that lasts until the reply arrives
 //!   (ERROR with `error.type` `timeout` or `no_responders` when none does); the responder's
 //!   `process {subject}` is its child, and the [`reply`] published from there (a PRODUCER span
@@ -47,7 +48,7 @@
 use std::fmt;
 use std::future::Future;
 
-use async_nats::client::{PublishError, RequestError, RequestErrorKind};
+use async_nats::client::{PublishError, PublishErrorKind, RequestError, RequestErrorKind};
 use async_nats::{Client, HeaderMap, Message, Subject};
 use bytes::Bytes;
 use opentelemetry::propagation::{Extractor, Injector};
@@ -79,9 +80,44 @@ pub async fn publish_with_headers(
     let info = info(client, &subject, payload.len());
     let span = ProducerSpan::start("publish", &info);
     span.inject(&mut headers);
-    let result = client.publish_with_headers(subject, headers, payload).await;
-    span.end_with(&result);
+    let result = match check_max_payload(client, &payload) {
+        Ok(()) => client.publish_with_headers(subject, headers, payload).await,
+        Err(error) => Err(error),
+    };
+    end_publish(span, &result);
     result
+}
+
+/// The check `Client::publish` makes and `Client::publish_with_headers` does not: a payload over
+/// the server's `max_payload` is refused here, instead of the server closing the connection.
+fn check_max_payload(client: &Client, payload: &Bytes) -> Result<(), PublishError> {
+    let max_payload = client.server_info().max_payload;
+    if payload.len() > max_payload {
+        return Err(PublishError::with_source(
+            PublishErrorKind::MaxPayloadExceeded,
+            format!(
+                "payload size limit of {max_payload} exceeded by message size of {}",
+                payload.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Ends a publish span, with `error.type` the kind of failure (`max_payload_exceeded`,
+/// `bad_subject`, `send`).
+fn end_publish(span: ProducerSpan, result: &Result<(), PublishError>) {
+    match result {
+        Ok(()) => span.end(),
+        Err(error) => {
+            let error_type = match error.kind() {
+                PublishErrorKind::MaxPayloadExceeded => "max_payload_exceeded",
+                PublishErrorKind::BadSubject => "bad_subject",
+                PublishErrorKind::Send => "send",
+            };
+            span.end_with_error_as(error_type, error);
+        }
+    }
 }
 
 /// Sends a request to `subject` and waits for the reply, in a PRODUCER span
@@ -133,8 +169,11 @@ pub async fn reply(client: &Client, request: &Message, payload: Bytes) -> Result
     let span = ProducerSpan::start("publish", &info);
     let mut headers = HeaderMap::new();
     span.inject(&mut headers);
-    let result = client.publish_with_headers(reply, headers, payload).await;
-    span.end_with(&result);
+    let result = match check_max_payload(client, &payload) {
+        Ok(()) => client.publish_with_headers(reply, headers, payload).await,
+        Err(error) => Err(error),
+    };
+    end_publish(span, &result);
     result
 }
 
