@@ -689,7 +689,8 @@ async fn amqp() -> lapin::Channel {
     connection.create_channel().await.unwrap()
 }
 
-/// A queue of its own, deleted when the test ends (even when it fails).
+/// A queue of its own: deleted at the end of the test, and exclusive to the test's connection, so
+/// that the broker deletes it with the connection when the test fails before.
 struct Queue {
     channel: lapin::Channel,
     name: String,
@@ -701,7 +702,10 @@ impl Queue {
         channel
             .queue_declare(
                 &name,
-                lapin::options::QueueDeclareOptions::default(),
+                lapin::options::QueueDeclareOptions {
+                    exclusive: true,
+                    ..Default::default()
+                },
                 lapin::types::FieldTable::default(),
             )
             .await
@@ -732,6 +736,7 @@ impl Queue {
                 &self.name,
                 lapin::options::QueueDeclareOptions {
                     passive: true,
+                    exclusive: true,
                     ..Default::default()
                 },
                 lapin::types::FieldTable::default(),
