@@ -669,6 +669,10 @@ async fn nats_hostile_header_starts_a_new_trace_and_handler_errors_are_recorded(
 // RabbitMQ.
 
 async fn amqp() -> lapin::Channel {
+    amqp_connection().await.create_channel().await.unwrap()
+}
+
+async fn amqp_connection() -> lapin::Connection {
     let url = std::env::var("TRACED_TEST_AMQP_URL")
         .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned());
     let properties = lapin::ConnectionProperties::default()
@@ -686,7 +690,7 @@ async fn amqp() -> lapin::Channel {
              `rabbitmq-server -detached` or set TRACED_TEST_AMQP_URL"
         ),
     };
-    connection.create_channel().await.unwrap()
+    connection
 }
 
 /// A queue of its own: deleted at the end of the test, and exclusive to the test's connection, so
@@ -938,5 +942,44 @@ async fn rabbitmq_options_link_and_reject() {
         0,
         "rejected without requeue: not redelivered"
     );
+    queue.delete().await;
+}
+
+#[tokio::test]
+async fn rabbitmq_an_ack_the_broker_did_not_take_is_recorded() {
+    w3c();
+    let connection = amqp_connection().await;
+    let channel = connection.create_channel().await.unwrap();
+    let queue = Queue::declare(&channel, "settle").await;
+    publish_to_queue(&channel, &queue.name).await;
+    let worker_channel = connection.create_channel().await.unwrap();
+    let mut consumer = worker_channel
+        .basic_consume(
+            &queue.name,
+            "traced-test",
+            lapin::options::BasicConsumeOptions::default(),
+            lapin::types::FieldTable::default(),
+        )
+        .await
+        .unwrap();
+
+    let (result, spans) = capture_async(async {
+        let delivery = consumer.next().await.unwrap().unwrap();
+        traced_runtime::messaging::rabbitmq::process(&delivery, || async {
+            // The channel goes away before the ack.
+            worker_channel.close(200, "closed by the test").await
+        })
+        .await
+    })
+    .await;
+    result.unwrap();
+    let process = span(&spans, &format!("process {}", queue.name));
+    let settled = settlements(process);
+    assert_eq!(settled.len(), 1);
+    assert_eq!(settled[0].0, "ack");
+    assert_eq!(settled[0].2.as_deref(), Some("lapin::error::Error"));
+    assert_eq!(process.status, Status::Unset, "the handler succeeded");
+
+    assert_eq!(queue.ready().await, 1, "not acked: the broker requeued it");
     queue.delete().await;
 }
