@@ -48,6 +48,10 @@
 //! `message_id` and `correlation_id`), `messaging.message.body.size`,
 //! `messaging.rabbitmq.message.delivery_tag`. lapin's `Channel` does not tell the broker's
 //! address, so `server.address` is not recorded.
+//!
+//! This crate turns on no feature of lapin: your own `lapin` dependency chooses the TLS backend
+//! and the runtime (its default features, or `ConnectionProperties::with_executor` /
+//! `with_reactor` with `tokio-executor-trait` and `tokio-reactor-trait`, as the tests do).
 
 use std::fmt;
 use std::future::Future;
