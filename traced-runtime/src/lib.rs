@@ -54,6 +54,8 @@
 //!   `http-client`): one trace across services.
 //! - [`log_ids`], `with_trace_ids` (feature `tracing`), `TraceIdsLogger` (feature `log`),
 //!   `otlp_logs` (feature `otlp-logs`): logs that carry the ids of their trace.
+//! - `messaging` (features `messaging`, `nats`, `rabbitmq`): one trace from the code that sends
+//!   a message to the worker that processes it, for any broker, NATS and RabbitMQ.
 //! - [`current_span`], [`add_event`], [`record_error`], [`in_span`]: manual instrumentation;
 //!   `testing` (feature `testing`): spans of your own tests.
 
@@ -74,6 +76,9 @@ mod export;
 #[cfg(any(feature = "http-server", feature = "http-client"))]
 pub mod http;
 pub mod logs;
+#[cfg(feature = "messaging")]
+#[cfg_attr(all(docsrs, traced_nightly), doc(cfg(feature = "messaging")))]
+pub mod messaging;
 mod pipeline;
 pub mod propagation;
 #[cfg(feature = "redis")]

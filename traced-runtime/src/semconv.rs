@@ -87,3 +87,7 @@ pub(crate) const MESSAGING_CLIENT_ID: &str = "messaging.client.id";
 pub(crate) const MESSAGING_RABBITMQ_ROUTING_KEY: &str =
     "messaging.rabbitmq.destination.routing_key";
 pub(crate) const MESSAGING_RABBITMQ_DELIVERY_TAG: &str = "messaging.rabbitmq.message.delivery_tag";
+/// The event a consumer span records its message's settlement (ack, nack, reject) with.
+pub(crate) const MESSAGING_SETTLE_EVENT: &str = "settle";
+/// On a `settle` event: whether the broker was asked to deliver the message again.
+pub(crate) const MESSAGING_REQUEUE: &str = "traced.messaging.requeue";

@@ -14,7 +14,8 @@ pub(crate) mod manual;
     feature = "redis",
     feature = "db-postgres",
     feature = "db-mysql",
-    feature = "db-sqlite"
+    feature = "db-sqlite",
+    feature = "messaging"
 ))]
 mod operation;
 pub(crate) mod outcome;
@@ -27,6 +28,7 @@ pub(crate) mod value;
     feature = "redis",
     feature = "db-postgres",
     feature = "db-mysql",
-    feature = "db-sqlite"
+    feature = "db-sqlite",
+    feature = "messaging"
 ))]
 pub(crate) use operation::OperationSpan;

@@ -116,6 +116,14 @@ impl OperationSpan {
         }
     }
 
+    /// An event on the span (a message settled, a retry).
+    #[cfg_attr(not(feature = "messaging"), allow(dead_code))] // the integrations that use it
+    pub(crate) fn add_event(&self, name: impl Into<Cow<'static, str>>, attributes: Vec<KeyValue>) {
+        if self.is_recording() {
+            self.cx.span().add_event(name, attributes);
+        }
+    }
+
     /// Status ERROR with `error.type`, and no exception event: a failure that is an outcome
     /// of the operation (an HTTP 500, a rejected message), not an error raised here.
     #[cfg_attr(

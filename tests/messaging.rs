@@ -1,0 +1,4 @@
+//! Runs tests/it/messaging.rs on its own during development.
+
+#[path = "it/messaging.rs"]
+mod messaging;
