@@ -4,7 +4,7 @@ use crate::support::logs as logs_support;
 
 #[allow(dead_code)]
 #[path = "../../examples/logs.rs"]
-mod logs_example;
+mod example;
 
 use serde_json::Value;
 use traced_runtime::testing::capture_async;
@@ -24,7 +24,7 @@ async fn json_lines_match_the_trace() {
         .finish();
     let _default = tracing::subscriber::set_default(subscriber);
 
-    let (result, spans) = capture_async(logs_example::checkout(13)).await;
+    let (result, spans) = capture_async(example::checkout(13)).await;
     assert!(result.is_err(), "order 13 is declined");
 
     let lines: Vec<Value> = buffer
@@ -44,9 +44,9 @@ async fn json_lines_match_the_trace() {
         .collect();
     assert_eq!(messages, ["checking out", "reserved", "card declined"]);
     let expected = [
-        "it::logs_example::logs_example::checkout",
-        "it::logs_example::logs_example::reserve",
-        "it::logs_example::logs_example::charge",
+        "it::logs_example::example::checkout",
+        "it::logs_example::example::reserve",
+        "it::logs_example::example::charge",
     ];
     for (line, name) in lines.iter().zip(expected) {
         assert_eq!(ids(line), hex_ids(span(&spans, name)), "{line}");

@@ -6,7 +6,7 @@ use crate::support::http as http_support;
 
 #[allow(dead_code)]
 #[path = "../../examples/two_services.rs"]
-mod two_services;
+mod example;
 
 use http_support::{attr_str, find, install, spans, tree, Server};
 use traced_runtime::opentelemetry::trace::SpanId;
@@ -15,10 +15,10 @@ use traced_runtime::opentelemetry::trace::SpanId;
 async fn one_trace_across_both_services_with_the_baggage() {
     crate::own_process!(one_trace_across_both_services_with_the_baggage);
     let exporter = install();
-    let orders = Server::start(two_services::orders_app()).await;
-    let frontend = Server::start(two_services::frontend_app(orders.url(""))).await;
+    let orders = Server::start(example::orders_app()).await;
+    let frontend = Server::start(example::frontend_app(orders.url(""))).await;
 
-    let answer = two_services::customer_with_baggage(frontend.url(""), "7")
+    let answer = example::customer_with_baggage(frontend.url(""), "7")
         .await
         .unwrap();
     assert_eq!(answer, "order of book for user 7");
@@ -27,13 +27,13 @@ async fn one_trace_across_both_services_with_the_baggage() {
     assert_eq!(
         tree(&spans),
         "\
-it::two_services::two_services::customer OK
+it::two_services::example::customer OK
   GET [client]
     GET /checkout/{item} [server]
-      it::two_services::two_services::checkout OK
+      it::two_services::example::checkout OK
         POST [client]
           POST /orders [server]
-            it::two_services::two_services::create_order OK
+            it::two_services::example::create_order OK
 "
     );
     let trace_id = spans[0].span_context.trace_id();
@@ -42,7 +42,7 @@ it::two_services::two_services::customer OK
         .all(|span| span.span_context.trace_id() == trace_id));
 
     // Each server's parent is the client span that called it, across the HTTP hop.
-    let root = find(&spans, "it::two_services::two_services::customer");
+    let root = find(&spans, "it::two_services::example::customer");
     assert_eq!(root.parent_span_id, SpanId::INVALID);
     let clients: Vec<_> = spans
         .iter()
@@ -55,7 +55,7 @@ it::two_services::two_services::customer OK
     assert_eq!(back.parent_span_id, clients[1].span_context.span_id());
     assert!(back.parent_span_is_remote);
 
-    let order = find(&spans, "it::two_services::two_services::create_order");
+    let order = find(&spans, "it::two_services::example::create_order");
     assert_eq!(attr_str(order, "user.id").unwrap(), "\"7\"");
     assert_eq!(attr_str(back, "http.response.status_code").unwrap(), "201");
     assert_eq!(

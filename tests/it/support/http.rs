@@ -1,11 +1,20 @@
-//! What the HTTP tests share: a global provider with an in-memory exporter (each test binary
-//! runs one test per process under nextest), axum servers on 127.0.0.1 that stop when dropped,
-//! and span lookups.
-#![allow(dead_code)]
+//! What the HTTP tests share: axum servers on 127.0.0.1 that stop when dropped and serve in the
+//! context they were started in (inside `testing::capture_async`, the capture's), a global
+//! provider with an in-memory exporter for the tests that own their process, and span lookups.
 
-use std::future::IntoFuture as _;
+use std::future::{Future, IntoFuture as _};
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
 use std::time::{Duration, Instant};
+
+use http::{Request, Response};
+use http_body::{Body, Frame, SizeHint};
+use traced_runtime::opentelemetry::context::FutureExt as _;
+use traced_runtime::testing::Spans;
+use traced_runtime::Context;
 
 use traced_runtime::opentelemetry::global;
 use traced_runtime::opentelemetry::propagation::TextMapCompositePropagator;
@@ -15,13 +24,19 @@ use traced_runtime::opentelemetry_sdk::propagation::{BaggagePropagator, TraceCon
 use traced_runtime::opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
 use traced_runtime::testing;
 
-/// W3C trace context and baggage as the global propagator, and a global provider exporting
-/// every span synchronously to the returned exporter.
-pub fn install() -> InMemorySpanExporter {
+/// W3C trace context and baggage as the global propagator (what every test that sets one in
+/// the shared process sets).
+pub fn w3c() {
     global::set_text_map_propagator(TextMapCompositePropagator::new(vec![
         Box::new(TraceContextPropagator::new()),
         Box::new(BaggagePropagator::new()),
     ]));
+}
+
+/// [`w3c`], and a global provider exporting every span synchronously to the returned exporter:
+/// only for a test that owns its process (`own_process!`).
+pub fn install() -> InMemorySpanExporter {
+    w3c();
     let exporter = InMemorySpanExporter::default();
     let provider = SdkTracerProvider::builder()
         .with_simple_exporter(exporter.clone())
@@ -124,14 +139,21 @@ pub fn tree(spans: &[SpanData]) -> String {
 }
 
 /// An axum server on 127.0.0.1 with an ephemeral port, with `ConnectInfo`; stopped when
-/// dropped.
+/// dropped. It serves every request in the context it was started in, so that started inside
+/// `testing::capture_async` its spans are the capture's, however its connections are spawned.
 pub struct Server {
     pub addr: SocketAddr,
     task: tokio::task::JoinHandle<()>,
+    open: Arc<Open>,
 }
 
 impl Server {
     pub async fn start(app: axum::Router) -> Server {
+        let open = Arc::new(Open::default());
+        let app = app.layer(InContextLayer {
+            cx: Context::current(),
+            open: Arc::clone(&open),
+        });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let serve = axum::serve(
@@ -142,7 +164,17 @@ impl Server {
         let task = tokio::spawn(async move {
             let _ = serve.await;
         });
-        Server { addr, task }
+        Server { addr, task, open }
+    }
+
+    /// Waits until every response is done (its body sent or dropped), hence every server span
+    /// ended: a server span may end just after the client has its response.
+    pub async fn idle(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.open.0.load(Ordering::Acquire) > 0 {
+            assert!(Instant::now() < deadline, "responses still open after 10 s");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -154,6 +186,125 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.task.abort();
     }
+}
+
+/// How many responses of a [`Server`] are not done yet.
+#[derive(Default)]
+struct Open(AtomicUsize);
+
+/// Counts one open response until dropped.
+struct OpenGuard(Arc<Open>);
+
+impl OpenGuard {
+    fn new(open: &Arc<Open>) -> Self {
+        open.0.fetch_add(1, Ordering::AcqRel);
+        OpenGuard(Arc::clone(open))
+    }
+}
+
+impl Drop for OpenGuard {
+    fn drop(&mut self) {
+        self.0 .0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// The outermost layer of a [`Server`]: calls and polls the service in `cx`, and counts the
+/// response until its body is done.
+#[derive(Clone)]
+struct InContextLayer {
+    cx: Context,
+    open: Arc<Open>,
+}
+
+impl<S> tower::Layer<S> for InContextLayer {
+    type Service = InContext<S>;
+
+    fn layer(&self, inner: S) -> InContext<S> {
+        InContext {
+            inner,
+            cx: self.cx.clone(),
+            open: Arc::clone(&self.open),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct InContext<S> {
+    inner: S,
+    cx: Context,
+    open: Arc<Open>,
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+impl<S, B, ResBody> tower::Service<Request<B>> for InContext<S>
+where
+    S: tower::Service<Request<B>, Response = Response<ResBody>>,
+    S::Future: Send + 'static,
+    ResBody: Send + 'static,
+{
+    type Response = Response<Counted<ResBody>>;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<Self::Response, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let guard = OpenGuard::new(&self.open);
+        let future = {
+            let _cx = self.cx.clone().attach();
+            self.inner.call(request)
+        };
+        Box::pin(
+            async move {
+                let response = future.await?;
+                Ok(response.map(|body| Counted {
+                    body: Box::pin(body),
+                    _open: guard,
+                }))
+            }
+            .with_context(self.cx.clone()),
+        )
+    }
+}
+
+/// A response body counted open until dropped.
+struct Counted<B> {
+    body: Pin<Box<B>>,
+    _open: OpenGuard,
+}
+
+impl<B: Body> Body for Counted<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
+        self.body.as_mut().poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// The spans of a capture, checked to be `count`, in start order.
+pub fn expect(spans: &Spans, count: usize) -> Vec<SpanData> {
+    assert_eq!(
+        spans.all().len(),
+        count,
+        "expected {count} spans, got {:#?}",
+        spans.names()
+    );
+    spans.all().to_vec()
 }
 
 /// A plain reqwest client that keeps no connections, so that a server stopping is final.
