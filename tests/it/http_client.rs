@@ -8,7 +8,7 @@ use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use axum::Router;
-use http_support::{attr_str, attrs, find, install, spans, traced_client, Server};
+use http_support::{attr_str, attrs, find, install, spans, traced_client, traced_fetch, Server};
 use traced_runtime::opentelemetry::baggage::BaggageExt as _;
 use traced_runtime::opentelemetry::context::FutureExt as _;
 use traced_runtime::opentelemetry::trace::{SpanId, SpanKind, Status};
@@ -101,14 +101,7 @@ async fn without_a_current_span_the_client_span_is_a_root() {
     crate::own_process!(without_a_current_span_the_client_span_is_a_root);
     let exporter = install();
     let server = Server::start(echo()).await;
-    let body = traced_client()
-        .get(server.url("/echo"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let body = traced_fetch(server.url("/echo"), &[]).await;
 
     let spans = spans(&exporter, 1).await;
     let client = find(&spans, "GET");

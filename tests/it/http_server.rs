@@ -16,7 +16,9 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::routing::{any, get};
 use axum::Router;
-use http_support::{attr_str, attrs, expect, find, install, plain_client, spans, w3c, Server};
+use http_support::{
+    attr_str, attrs, expect, fetch, find, install, plain_client, spans, w3c, Server,
+};
 use tower::ServiceExt as _;
 use traced_runtime::http_server::{HttpRoute, HttpServerLayer};
 use traced_runtime::opentelemetry::baggage::BaggageExt as _;
@@ -86,17 +88,15 @@ async fn a_request_is_one_server_span_named_after_the_route_with_every_attribute
     w3c();
     let (port, captured) = capture_async(async {
         let server = Server::start(app()).await;
-        let body = plain_client()
-            .get(server.url("/users/42?verbose=1&sig=secret"))
-            .header("traceparent", TRACEPARENT)
-            .header("tracestate", "vendor=value")
-            .header("user-agent", "tests/1.0")
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let body = fetch(
+            server.url("/users/42?verbose=1&sig=secret"),
+            &[
+                ("traceparent", TRACEPARENT),
+                ("tracestate", "vendor=value"),
+                ("user-agent", "tests/1.0"),
+            ],
+        )
+        .await;
         assert_eq!(body, "user 42");
 
         server.idle().await;
@@ -303,16 +303,14 @@ async fn baggage_from_the_request_is_in_the_handlers_context() {
     w3c();
     let ((), captured) = capture_async(async {
         let server = Server::start(app()).await;
-        let body = plain_client()
-            .get(server.url("/baggage"))
-            .header("traceparent", TRACEPARENT)
-            .header("baggage", "user.id=42,tenant=acme")
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let body = fetch(
+            server.url("/baggage"),
+            &[
+                ("traceparent", TRACEPARENT),
+                ("baggage", "user.id=42,tenant=acme"),
+            ],
+        )
+        .await;
         assert_eq!(body, "42");
         server.idle().await;
     })
@@ -557,14 +555,7 @@ async fn a_nested_router_gives_the_full_route_and_path() {
             .nest("/api", api)
             .layer(HttpServerLayer::new());
         let server = Server::start(app).await;
-        let body = plain_client()
-            .get(server.url("/api/users/5"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let body = fetch(server.url("/api/users/5"), &[]).await;
         assert_eq!(body, "user 5");
 
         server.idle().await;

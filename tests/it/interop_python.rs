@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use axum::extract::State;
 use axum::routing::get;
 use axum::Router;
-use http_support::{attr_str, find, install, spans, traced_client, Server};
+use http_support::{attr_str, find, install, spans, traced_fetch, Server};
 use serde_json::Value;
 use traced_runtime::http_server::HttpServerLayer;
 use traced_runtime::opentelemetry::baggage::BaggageExt as _;
@@ -143,14 +143,7 @@ fn relay_app(python_url: String) -> Router {
                     .map(ToString::to_string)
                     .unwrap_or_default();
                 current_span().set_attribute("user.id", user_id);
-                traced_client()
-                    .get(format!("{python_url}/downstream"))
-                    .send()
-                    .await
-                    .unwrap()
-                    .text()
-                    .await
-                    .unwrap()
+                traced_fetch(format!("{python_url}/downstream"), &[]).await
             }),
         )
         .with_state(python_url)

@@ -321,3 +321,21 @@ pub fn traced_client() -> reqwest_middleware::ClientWithMiddleware {
         .with(traced_runtime::http_client::TracingMiddleware::new())
         .build()
 }
+
+/// The body of `GET url` with `headers`, sent by [`plain_client`].
+pub async fn fetch(url: impl reqwest::IntoUrl, headers: &[(&str, &str)]) -> String {
+    let mut request = plain_client().get(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.unwrap().text().await.unwrap()
+}
+
+/// The body of `GET url` with `headers`, sent by [`traced_client`].
+pub async fn traced_fetch(url: impl reqwest::IntoUrl, headers: &[(&str, &str)]) -> String {
+    let mut request = traced_client().get(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.unwrap().text().await.unwrap()
+}
