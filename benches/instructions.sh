@@ -6,8 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-100000}
-cargo build --quiet --release --example profile_spans
-BIN=target/release/examples/profile_spans
+cargo build --quiet --release -p traced-benches --example profile_spans
+BIN=${CARGO_TARGET_DIR:-target}/release/examples/profile_spans
 OUT=$(mktemp -d)
 total() { callgrind_annotate "$1" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); if (!done) print $1; done = 1}'; }
 loop() { callgrind_annotate --inclusive=yes "$1" 2>/dev/null | awk '/hot_loop/ {gsub(",", "", $1); if (!done) print $1; done = 1}'; }

@@ -10,7 +10,7 @@
 //! cargo bench --bench otlp
 //! ```
 
-#[path = "../tests/otlp_receiver/mod.rs"]
+#[path = "../tests/it/support/otlp_receiver.rs"]
 mod otlp_receiver;
 
 use std::hint::black_box;

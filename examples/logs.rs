@@ -2,7 +2,7 @@
 //! `#[traced]` function they are written in, beside the trace the console exporter prints.
 //!
 //! ```sh
-//! cargo run --example logs
+//! cargo run --example logs --features logs
 //! ```
 //!
 //! ```text

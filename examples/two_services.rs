@@ -3,7 +3,7 @@
 //! `TracingMiddleware`; the customer's `user.id` baggage travels along.
 //!
 //! ```sh
-//! cargo run --example two_services
+//! cargo run --example two_services --features http
 //! ```
 //!
 //! ```text

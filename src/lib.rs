@@ -1,1 +1,2 @@
-//! The end-to-end tests (`tests/`) and examples (`examples/`) of traced live in this package.
+//! The examples of traced (`examples/`); this library is empty. The tests are the package
+//! `traced-tests` (`tests/`), the benchmarks `traced-benches` (`benches/`).

@@ -1,0 +1,1 @@
+//! The benchmarks of traced are its bench targets and the `profile_spans` example.

@@ -1,0 +1,1 @@
+//! The integration tests of traced are its test targets: `it/main.rs` and `allocations.rs`.
