@@ -9,7 +9,7 @@
 //! the instrumentation adds to (SQLite itself runs on sqlx's worker thread).
 //!
 //! ```sh
-//! cargo bench --bench db
+//! cargo bench -p traced-benches --bench db
 //! ```
 
 use std::hint::black_box;

@@ -7,7 +7,7 @@
 //! step it is flushed and the spans the receiver got are counted.
 //!
 //! ```sh
-//! cargo bench --bench otlp
+//! cargo bench -p traced-benches --bench otlp
 //! ```
 
 #[path = "../tests/it/support/otlp_receiver.rs"]

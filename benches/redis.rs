@@ -14,7 +14,7 @@
 //!
 //! ```sh
 //! redis-server --port 6379 --daemonize yes
-//! cargo bench --bench redis
+//! cargo bench -p traced-benches --bench redis
 //! ```
 
 use std::alloc::{GlobalAlloc, Layout, System};

@@ -8,7 +8,7 @@
 //! BENCHMARKS.md: nanoseconds per span, ratios to `#[traced]`, and the spans each pipeline dropped.
 //!
 //! ```sh
-//! cargo bench --bench spans
+//! cargo bench -p traced-benches --bench spans
 //! ```
 
 use std::hint::black_box;

@@ -3,7 +3,7 @@
 //!
 //! ```sh
 //! redis-server --port 6379 --daemonize yes     # or: docker run -d -p 6379:6379 redis:7
-//! cargo run --example cache
+//! cargo run --example cache --features redis
 //! ```
 //!
 //! Spans are printed on the console; they go to Jaeger, Tempo or a Collector over OTLP when the

@@ -6,11 +6,11 @@
 //! statement on a missing table and handles the error, drops its table.
 //!
 //! ```sh
-//! cargo run --example orders_db                     # SQLite in memory, the trace on the console
-//! DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo run --example orders_db
-//! DATABASE_URL=mysql://root@127.0.0.1:3306/test cargo run --example orders_db
+//! cargo run --example orders_db --features db                     # SQLite in memory, the trace on the console
+//! DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo run --example orders_db --features db
+//! DATABASE_URL=mysql://root@127.0.0.1:3306/test cargo run --example orders_db --features db
 //! OTEL_TRACES_EXPORTER=otlp OTEL_EXPORTER_OTLP_PROTOCOL=grpc \
-//!   OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317 cargo run --example orders_db
+//!   OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317 cargo run --example orders_db --features db
 //! ```
 
 use sqlx::{AssertSqlSafe, Database, Decode, Encode, IntoArguments, Type};
