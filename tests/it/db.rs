@@ -706,3 +706,23 @@ async fn postgres_a_statement_dropped_by_a_timeout_is_a_cancelled_span() {
     assert_eq!(attr(span, "traced.cancelled"), Some(&Value::Bool(true)));
     assert!(attr(span, "db.response.returned_rows").is_none());
 }
+
+/// The `query!` macros take the traced pool as they take sqlx's: checked at compile time
+/// against SQLite in memory (`.cargo/config.toml`), a span at run time.
+#[tokio::test]
+async fn sqlite_query_macros_run_through_the_traced_pool() {
+    let pool = traced_runtime::db::instrument(sqlite_pool().await);
+    let (row, spans) = testing::capture_async(async {
+        sqlx::query!("SELECT 40 + 2 AS answer")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    })
+    .await;
+    assert_eq!(row.answer, 42);
+    assert_eq!(spans.names(), ["SELECT"]);
+    let span = &spans.all()[0];
+    assert_eq!(span.span_kind, SpanKind::Client);
+    assert_eq!(attr_str(span, "db.system.name"), "sqlite");
+    assert_eq!(attr_str(span, "db.query.text"), "SELECT ? + ? AS answer");
+}

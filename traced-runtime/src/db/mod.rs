@@ -42,8 +42,8 @@ assert_eq!(total, 12.5);
 //! [`TracedPool`], [`TracedPoolConnection`] (from [`TracedPool::acquire`]) and
 //! [`TracedTransaction`] (from [`TracedPool::begin`] or [`TracedPoolConnection::begin`])
 //! implement sqlx's [`Executor`](sqlx::Executor): `query`, `query_as`, `query_scalar`,
-//! `raw_sql`, `QueryBuilder` and the `query!` macros (which take any `Executor`; this crate's
-//! tests do not build them, as they need a database or offline data at compile time) —
+//! `raw_sql`, `QueryBuilder` and the `query!` macros (which take any `Executor`; tested on
+//! SQLite in memory, which the macros check against at compile time) —
 //! everything executed on them is one CLIENT span, a child of the span current at the call (a
 //! `#[traced]` function, an HTTP server span). A `raw_sql` text of several statements is one
 //! span, named after `db.system.name`, with every statement in `db.query.summary`.
