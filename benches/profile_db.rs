@@ -18,7 +18,6 @@ use sqlx::sqlite::SqlitePoolOptions;
 use traced_runtime::opentelemetry_sdk::trace::Sampler;
 
 #[path = "support/workloads.rs"]
-#[allow(dead_code)]
 mod workloads;
 
 const SELECT: &str = "SELECT total FROM orders WHERE id = $1";
