@@ -46,6 +46,7 @@
 
 pub(crate) mod b3;
 pub(crate) mod composite;
+mod tracestate;
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
@@ -185,7 +186,8 @@ impl<'a> Checked<'a> {
         // `tracestate`.
         let tracestate = traceparent
             .as_ref()
-            .and_then(|_| joined(inner, TRACESTATE, usize::MAX));
+            .and_then(|_| joined(inner, TRACESTATE, tracestate::MAX_BYTES))
+            .filter(|value| tracestate::is_valid(value));
         let baggage = joined(inner, BAGGAGE, BAGGAGE_MAX_BYTES);
         Checked {
             inner,
