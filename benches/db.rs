@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
-use sqlx::sqlite::{SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::SqlitePool;
 use traced_runtime::db::{self, TracedPool};
 use traced_runtime::opentelemetry_sdk::trace::Sampler;
 
@@ -27,7 +27,10 @@ mod workloads;
 
 use workloads::Discard;
 
-const SELECT: &str = "SELECT total FROM orders WHERE id = $1";
+#[path = "support/orders_db.rs"]
+mod orders_db;
+
+use orders_db::SELECT;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -37,22 +40,7 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 fn sqlite(rt: &tokio::runtime::Runtime) -> SqlitePool {
-    rt.block_on(async {
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect("sqlite::memory:")
-            .await
-            .expect("SQLite in memory");
-        sqlx::query("CREATE TABLE orders (id INTEGER PRIMARY KEY, total INTEGER NOT NULL)")
-            .execute(&pool)
-            .await
-            .unwrap();
-        sqlx::query("INSERT INTO orders (id, total) VALUES (1, 4200)")
-            .execute(&pool)
-            .await
-            .unwrap();
-        pool
-    })
+    rt.block_on(orders_db::orders_pool())
 }
 
 async fn bare(pool: &SqlitePool) -> i64 {

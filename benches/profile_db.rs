@@ -14,13 +14,15 @@
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
-use sqlx::sqlite::SqlitePoolOptions;
 use traced_runtime::opentelemetry_sdk::trace::Sampler;
 
 #[path = "support/workloads.rs"]
 mod workloads;
 
-const SELECT: &str = "SELECT total FROM orders WHERE id = $1";
+#[path = "support/orders_db.rs"]
+mod orders_db;
+
+use orders_db::SELECT;
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -37,19 +39,7 @@ fn main() {
             .expect("the pipeline starts")
     });
     rt.block_on(async {
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect("sqlite::memory:")
-            .await
-            .expect("SQLite in memory");
-        sqlx::query("CREATE TABLE orders (id INTEGER PRIMARY KEY, total INTEGER NOT NULL)")
-            .execute(&pool)
-            .await
-            .unwrap();
-        sqlx::query("INSERT INTO orders (id, total) VALUES (1, 4200)")
-            .execute(&pool)
-            .await
-            .unwrap();
+        let pool = orders_db::orders_pool().await;
         let mut sum = 0_i64;
         if case == "bare" {
             for _ in 0..n {
