@@ -36,4 +36,3 @@ mod shutdown;
 mod signatures;
 mod tasks;
 mod two_services;
-mod ui;
