@@ -15,7 +15,8 @@ pub enum Error {
     /// The OTLP endpoint is not a URL the exporter can use.
     #[error("invalid OTLP endpoint {endpoint:?} (from {source_name}): {reason}; expected a URL such as `http://localhost:4318` (http/protobuf, http/json) or `http://localhost:4317` (grpc)")]
     InvalidEndpoint {
-        /// The endpoint as given.
+        /// The endpoint as given, its userinfo, query and fragment redacted (they may hold
+        /// credentials).
         endpoint: String,
         /// Where it came from: a builder method or an environment variable.
         source_name: &'static str,
@@ -38,7 +39,8 @@ pub enum Error {
         /// What is wrong and what is accepted.
         reason: String,
     },
-    /// A certificate or key file could not be read.
+    /// A certificate or key file given to the builder could not be read. (One named by a
+    /// variable is reported on stderr and left out instead.)
     #[error("cannot read the {what} file {path:?}: {source}")]
     ReadFile {
         /// Which file: `CA certificate`, `client certificate`, `client key`.
@@ -48,8 +50,9 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
-    /// The TLS settings cannot be used: a file holds no PEM certificate or key, or a client
-    /// certificate is given without its key.
+    /// The TLS files given to the builder cannot be used: a file holds no PEM certificate or
+    /// key, or the client certificate and key do not go together. (Files named by variables
+    /// are reported on stderr and left out instead.)
     #[error("invalid TLS settings: {0}")]
     Tls(String),
     /// What was asked needs a cargo feature of `traced-runtime` that is not enabled.

@@ -81,6 +81,7 @@ pub mod logs;
 pub mod messaging;
 mod pipeline;
 pub mod propagation;
+mod redact;
 #[cfg(feature = "redis")]
 #[cfg_attr(all(docsrs, traced_nightly), doc(cfg(feature = "redis")))]
 pub mod redis;

@@ -21,7 +21,7 @@ impl Grpc {
         source_name: &'static str,
     ) -> Result<Grpc, Error> {
         let invalid = |reason: String| Error::InvalidEndpoint {
-            endpoint: config.endpoint.clone(),
+            endpoint: crate::redact::url(&config.endpoint),
             source_name,
             reason,
         };
@@ -34,13 +34,13 @@ impl Grpc {
         #[cfg(feature = "tls")]
         let endpoint = if config.endpoint.to_ascii_lowercase().starts_with("https://") {
             use tonic::transport::{Certificate, ClientTlsConfig, Identity};
-            let files = super::tls_files(config)?;
+            // The files were read and checked with the configuration (`setup::config`).
             let mut tls = ClientTlsConfig::new();
-            tls = match files.ca {
+            tls = match config.tls.ca_pem() {
                 Some(ca) => tls.ca_certificate(Certificate::from_pem(ca)),
                 None => tls.with_native_roots(),
             };
-            if let Some((cert, key)) = files.identity {
+            if let Some((cert, key)) = config.tls.identity_pem() {
                 tls = tls.identity(Identity::from_pem(cert, key));
             }
             endpoint

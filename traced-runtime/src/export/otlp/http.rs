@@ -36,7 +36,7 @@ impl Http {
             .endpoint
             .parse()
             .map_err(|error: ::http::uri::InvalidUri| Error::InvalidEndpoint {
-                endpoint: config.endpoint.clone(),
+                endpoint: crate::redact::url(&config.endpoint),
                 source_name,
                 reason: error.to_string(),
             })?;
@@ -165,10 +165,10 @@ fn tls_config(config: &OtlpConfig) -> Result<rustls::ClientConfig, Error> {
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
-    let files = super::tls_files(config)?;
+    // The files were read and checked with the configuration (`setup::config`).
     let mut roots = rustls::RootCertStore::empty();
     let https = config.endpoint.to_ascii_lowercase().starts_with("https://");
-    match &files.ca {
+    match config.tls.ca_pem() {
         Some(ca) => {
             for cert in CertificateDer::pem_slice_iter(ca) {
                 let cert =
@@ -195,12 +195,12 @@ fn tls_config(config: &OtlpConfig) -> Result<rustls::ClientConfig, Error> {
         .with_safe_default_protocol_versions()
         .map_err(|error| Error::Tls(error.to_string()))?
         .with_root_certificates(roots);
-    match files.identity {
+    match config.tls.identity_pem() {
         Some((cert, key)) => {
-            let chain = CertificateDer::pem_slice_iter(&cert)
+            let chain = CertificateDer::pem_slice_iter(cert)
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|error| Error::Tls(format!("the client certificate file: {error}")))?;
-            let key = PrivateKeyDer::from_pem_slice(&key)
+            let key = PrivateKeyDer::from_pem_slice(key)
                 .map_err(|error| Error::Tls(format!("the client key file: {error}")))?;
             builder
                 .with_client_auth_cert(chain, key)

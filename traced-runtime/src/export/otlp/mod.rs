@@ -9,14 +9,10 @@ mod grpc;
 mod http;
 #[cfg(feature = "otlp-logs")]
 mod logs;
-#[cfg(feature = "tls")]
-mod tls;
 mod traces;
 
 #[cfg(feature = "otlp-logs")]
 pub(crate) use logs::OtlpLogExporter;
-#[cfg(feature = "tls")]
-use tls::tls_files;
 pub(crate) use traces::OtlpExporter;
 
 use std::fmt;
@@ -29,6 +25,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use tokio::runtime::Handle;
 
 use crate::error::Error;
+use crate::redact;
 use crate::setup::config::{Compression, OtlpConfig, Protocol};
 
 const USER_AGENT: &str = concat!("OTel-OTLP-Exporter-Rust/traced-", env!("CARGO_PKG_VERSION"));
@@ -114,6 +111,7 @@ otlp_request!(
 /// Sends the export requests of one signal to the collector, retrying transient failures.
 pub(crate) struct OtlpClient<R> {
     transport: Transport,
+    /// The endpoint as printed: its userinfo and query redacted.
     endpoint: String,
     timeout: Duration,
     /// Set when shutdown starts: failed exports are no longer retried.
@@ -152,16 +150,8 @@ impl<R: OtlpRequest> OtlpClient<R> {
         if https && !cfg!(feature = "tls") {
             return Err(Error::FeatureDisabled {
                 feature: "tls",
-                what: format!("the https endpoint {}", config.endpoint),
+                what: format!("the https endpoint {}", redact::url(&config.endpoint)),
             });
-        }
-        if config.client_key.is_some() != config.client_certificate.is_some() {
-            return Err(Error::Tls(
-                "a client certificate and a client key go together: set both \
-                 OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY \
-                 (or give both to otlp_client_identity), or neither"
-                    .into(),
-            ));
         }
         let transport = match config.protocol {
             #[cfg(feature = "otlp-grpc")]
@@ -179,7 +169,7 @@ impl<R: OtlpRequest> OtlpClient<R> {
         };
         Ok(OtlpClient {
             transport,
-            endpoint: config.endpoint.clone(),
+            endpoint: redact::url(&config.endpoint),
             timeout: config.timeout,
             stopping,
             request: PhantomData,
