@@ -82,6 +82,18 @@ pub enum Error {
         /// What the exporter reported (never a header value).
         reason: String,
     },
+    /// Spans were lost: `shutdown()` returns this when any sampled span was dropped, with the
+    /// count of each reason ([`PipelineStats`](crate::PipelineStats)); `cause` is what else went
+    /// wrong, if anything (a failed export, a shutdown that ran out of time). While the program
+    /// runs, [`TelemetryGuard::stats`](crate::TelemetryGuard::stats) gives the same figures.
+    #[error("{stats}{}; {}", .cause.as_ref().map(|cause| format!(": {cause}")).unwrap_or_default(), lost_hint(.stats))]
+    SpansLost {
+        /// The figures of the pipeline when it shut down.
+        stats: crate::PipelineStats,
+        /// The error that came with the loss, if any.
+        #[source]
+        cause: Option<Box<Error>>,
+    },
     /// The SDK reported an export or shutdown failure.
     #[error("telemetry {operation} failed: {source}")]
     Sdk {
@@ -90,6 +102,18 @@ pub enum Error {
         /// The SDK's error.
         source: opentelemetry_sdk::error::OTelSdkError,
     },
+}
+
+/// What to do about the drops `stats` counts.
+fn lost_hint(stats: &crate::PipelineStats) -> &'static str {
+    if stats.dropped_export_failed > 0 {
+        "check that the collector is reachable and the endpoint, protocol and headers are right"
+    } else if stats.dropped_queue_full > 0 {
+        "spans ended faster than they were exported: raise OTEL_BSP_MAX_QUEUE_SIZE (or \
+         `batch_max_queue_size`), or check that the collector keeps up"
+    } else {
+        "raise `shutdown_timeout` if the collector is slow, and end spans before shutting down"
+    }
 }
 
 /// The one rendering of an error chain: `head`, then each `source()` after `separator`. An

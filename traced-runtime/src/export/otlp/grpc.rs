@@ -92,7 +92,11 @@ impl Grpc {
                     std::error::Error::source(&status),
                     ": ",
                 );
-                // The codes the OTLP specification calls retryable.
+                // The wait the server asks for (`google.rpc.RetryInfo`).
+                let retry_after = super::retry::retry_info_delay(status.details());
+                // The codes the OTLP specification calls retryable (a refused or reset
+                // connection is UNAVAILABLE); RESOURCE_EXHAUSTED only when the server says
+                // when to retry.
                 let retryable = matches!(
                     status.code(),
                     Code::Cancelled
@@ -101,8 +105,13 @@ impl Grpc {
                         | Code::OutOfRange
                         | Code::Unavailable
                         | Code::DataLoss
-                );
-                Err(Failure::new(reason, retryable))
+                ) || (status.code() == Code::ResourceExhausted
+                    && retry_after.is_some());
+                Err(Failure {
+                    reason,
+                    retryable,
+                    retry_after,
+                })
             }
         }
     }
