@@ -11,6 +11,7 @@ mod async_context;
 mod attributes;
 mod db;
 mod errors;
+mod faults;
 mod http_client;
 mod http_server;
 mod impl_blocks;

@@ -85,6 +85,18 @@ pub enum Error {
         /// What the exporter reported (never a header value).
         reason: String,
     },
+    /// Spans were lost: `shutdown()` returns this when any sampled span was dropped, with the
+    /// count of each reason ([`PipelineStats`](crate::PipelineStats)); `cause` is what else went
+    /// wrong, if anything (a failed export, a shutdown that ran out of time). While the program
+    /// runs, [`TelemetryGuard::stats`](crate::TelemetryGuard::stats) gives the same figures.
+    #[error("{stats}{}", lost_detail(.stats, .cause.as_deref()))]
+    SpansLost {
+        /// The figures of the pipeline when it shut down.
+        stats: crate::PipelineStats,
+        /// The error that came with the loss, if any (in the message already, so not the
+        /// error's `source()`).
+        cause: Option<Box<Error>>,
+    },
     /// The SDK reported an export or shutdown failure.
     #[error("telemetry {operation} failed: {source}")]
     Sdk {
@@ -93,6 +105,23 @@ pub enum Error {
         /// The SDK's error.
         source: opentelemetry_sdk::error::OTelSdkError,
     },
+}
+
+/// After the counts of lost spans: the error that came with the loss (which says what to do),
+/// or else what to do about the drops `stats` counts.
+fn lost_detail(stats: &crate::PipelineStats, cause: Option<&Error>) -> String {
+    if let Some(cause) = cause {
+        return format!(": {cause}");
+    }
+    let hint = if stats.dropped_export_failed > 0 {
+        "check that the collector is reachable and the endpoint, protocol and headers are right"
+    } else if stats.dropped_queue_full > 0 {
+        "spans ended faster than they were exported: raise OTEL_BSP_MAX_QUEUE_SIZE (or \
+         `batch_max_queue_size`), or check that the collector keeps up"
+    } else {
+        "raise `shutdown_timeout` if the collector is slow, and end spans before shutting down"
+    };
+    format!("; {hint}")
 }
 
 /// The one rendering of an error chain: `head`, then each `source()` after `separator`. An

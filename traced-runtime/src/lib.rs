@@ -113,6 +113,7 @@ pub use task::{spawn, spawn_blocking, spawn_thread, InCurrentTrace};
 pub use pipeline::batch::BatchConfig;
 pub use pipeline::dispatch::set_tracer_provider;
 pub use pipeline::scope::{SCOPE_NAME, SCOPE_VERSION};
+pub use pipeline::stats::PipelineStats;
 pub use pipeline::SpanPipeline;
 
 // Setup and export.

@@ -474,6 +474,7 @@ impl TelemetryBuilder {
             pipeline = pipeline.with_provider_builder(configure);
         }
         let (provider, fast) = pipeline.build()?;
+        let collector = fast.as_ref().map(|fast| fast.collector.clone());
         builder::install(&provider, fast);
         opentelemetry::global::set_text_map_propagator(composite::build(
             &config.propagators,
@@ -488,6 +489,7 @@ impl TelemetryBuilder {
             id,
             health,
             stopping,
+            collector,
         );
         #[cfg(feature = "otlp-logs")]
         let guard = guard.with_logs(logs);

@@ -106,16 +106,16 @@ impl Http {
             .map_err(|error| fatal(error.to_string()))?;
         let exchange = async {
             let response = self.client.request(request).await.map_err(|error| {
-                // Connection failures are transient as far as the client can tell.
-                Failure::new(render_chain(&error), error.is_connect())
+                // Whatever the connection did (refused, reset mid-export, closed before the
+                // answer) is transient as far as the client can tell: retried like a 503.
+                Failure::new(render_chain(&error), true)
             })?;
             let status = response.status();
             let retry_after = response
                 .headers()
                 .get(::http::header::RETRY_AFTER)
                 .and_then(|value| value.to_str().ok())
-                .and_then(|value| value.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
+                .and_then(super::retry::retry_after);
             // Read the body so the connection can be reused.
             let _ = response.into_body().collect().await;
             if status.is_success() {
