@@ -53,7 +53,16 @@ fn secrets_stay_out_of_the_builder_guard_and_export_error(protocol: Protocol) {
     assert!(!debug.contains(SECRET), "{debug}");
     work();
     let error = telemetry.shutdown().expect_err("nothing listens there");
-    assert!(matches!(error, Error::Export { .. }), "{error:?}");
+    match &error {
+        Error::SpansLost { stats, cause } => {
+            assert_eq!(stats.dropped_export_failed, 1, "{error:?}");
+            assert!(
+                matches!(cause.as_deref(), Some(Error::Export { .. })),
+                "{error:?}"
+            );
+        }
+        other => panic!("expected the lost span reported, got {other:?}"),
+    }
     assert_clean(&error.to_string(), &host);
     assert_clean(&format!("{error:?}"), &host);
 }
