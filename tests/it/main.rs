@@ -28,6 +28,7 @@ mod parent;
 mod pipeline;
 mod propagation;
 mod redis_tests;
+mod scopes;
 mod setup_custom;
 mod setup_env;
 mod setup_errors;
