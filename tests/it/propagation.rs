@@ -712,3 +712,49 @@ fn a_trace_started_here_has_the_random_flag() {
     });
     assert_eq!(spans.all()[0].span_context.trace_flags().to_u8(), 0x01);
 }
+
+/// `Telemetry::install` puts traced's propagators in the global one: by default and for
+/// `OTEL_PROPAGATORS=baggage` (checked by what the SDK's would do differently).
+#[test]
+fn the_setup_installs_traced_s_w3c_propagators() {
+    crate::own_process!(the_setup_installs_traced_s_w3c_propagators);
+    use traced_runtime::env::Env;
+    use traced_runtime::Telemetry;
+
+    let receiver = crate::support::otlp_receiver::Receiver::start();
+    let install = |propagators: Option<&str>| {
+        Telemetry::builder()
+            .env(Env::from_vars(
+                propagators.map(|value| ("OTEL_PROPAGATORS", value)),
+            ))
+            .otlp_endpoint(receiver.http_endpoint())
+            .install()
+            .unwrap()
+    };
+    let oversized = format!("user.id=42,padding={}", "x".repeat(9000));
+    let carrier = HashMap::from([
+        (
+            "traceparent".to_owned(),
+            format!("00-{TRACE_ID}-{SPAN_ID}-03"),
+        ),
+        ("baggage".to_owned(), oversized),
+    ]);
+
+    let telemetry = install(None);
+    let cx = extract_with_context(&Context::new(), &carrier);
+    let mut out = HashMap::new();
+    inject_context(&cx, &mut out);
+    // The SDK's would send `-01` and an empty `tracestate`, and drop the whole baggage.
+    assert_eq!(out["traceparent"], format!("00-{TRACE_ID}-{SPAN_ID}-03"));
+    assert!(!out.contains_key("tracestate"), "{out:?}");
+    assert_eq!(out["baggage"], "user.id=42");
+    telemetry.shutdown().unwrap();
+
+    let telemetry = install(Some("baggage"));
+    let cx = extract_with_context(&Context::new(), &carrier);
+    let mut out = HashMap::new();
+    inject_context(&cx, &mut out);
+    assert_eq!(out.keys().collect::<Vec<_>>(), ["baggage"]);
+    assert_eq!(out["baggage"], "user.id=42");
+    telemetry.shutdown().unwrap();
+}

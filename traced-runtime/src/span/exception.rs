@@ -43,6 +43,9 @@ pub(crate) const SUCCEEDED_EVENT: &str = "traced.internal.succeeded";
 /// A span an exception can be recorded on: the SDK's (through the context) or a fast-path record.
 pub(crate) trait ErrorSink {
     fn add_event(&mut self, name: &'static str, attributes: Vec<KeyValue>);
+    /// Adds an event of the guard to the span ([`SUCCEEDED_EVENT`]): it is never exported, so
+    /// it carries no timestamp (no clock is read).
+    fn add_mark(&mut self, name: &'static str);
     fn set_attribute(&mut self, attribute: KeyValue);
     fn set_status(&mut self, status: Status);
 }
@@ -50,6 +53,9 @@ pub(crate) trait ErrorSink {
 impl ErrorSink for SpanRef<'_> {
     fn add_event(&mut self, name: &'static str, attributes: Vec<KeyValue>) {
         SpanRef::add_event(self, name, attributes);
+    }
+    fn add_mark(&mut self, name: &'static str) {
+        SpanRef::add_event_with_timestamp(self, name, SystemTime::UNIX_EPOCH, Vec::new());
     }
     fn set_attribute(&mut self, attribute: KeyValue) {
         SpanRef::set_attribute(self, attribute);
@@ -246,7 +252,7 @@ pub(crate) fn record_returned(span: &mut (impl ErrorSink + ?Sized), error: &Erro
 
 /// The traced function succeeded: status OK, unless an error was recorded on the span.
 pub(crate) fn record_success(span: &mut (impl ErrorSink + ?Sized)) {
-    span.add_event(SUCCEEDED_EVENT, Vec::new());
+    span.add_mark(SUCCEEDED_EVENT);
 }
 
 fn record_error_view(
@@ -327,4 +333,66 @@ pub(crate) fn record_panic(span: &mut (impl ErrorSink + ?Sized), message: &str) 
             report: None,
         },
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ok_is_final_a_later_error_replaces_an_earlier_one_unset_changes_nothing() {
+        let table = [
+            (Status::Unset, Status::error("b"), Status::error("b")),
+            (Status::error("b"), Status::error("a"), Status::error("a")),
+            (Status::error("a"), Status::Unset, Status::error("a")),
+            (Status::error("a"), Status::Ok, Status::Ok),
+            (Status::Ok, Status::error("a"), Status::Ok),
+        ];
+        for (mut current, status, expected) in table {
+            merge_status(&mut current, status);
+            assert_eq!(current, expected);
+        }
+    }
+
+    fn exception(kind: &'static str, message: &'static str) -> Vec<KeyValue> {
+        vec![
+            KeyValue::new(EXCEPTION_TYPE, kind),
+            KeyValue::new(EXCEPTION_MESSAGE, message),
+        ]
+    }
+
+    #[test]
+    fn the_mark_skips_only_the_returned_error_recorded_last() {
+        let mut mark = ErrorMark::default();
+        assert_eq!(
+            mark.on_event(Cow::Borrowed(SUCCEEDED_EVENT), &[]),
+            EventAction::SetOk
+        );
+        assert_eq!(
+            mark.on_event(Cow::Borrowed("retry"), &[]),
+            EventAction::Add(Cow::Borrowed("retry"))
+        );
+        let first = exception("io::Error", "timeout");
+        let returned = Cow::Borrowed(RETURNED_EXCEPTION_EVENT);
+        let recorded = EventAction::Add(Cow::Borrowed(EXCEPTION_EVENT));
+        assert_eq!(
+            mark.on_event(Cow::Borrowed(EXCEPTION_EVENT), &first),
+            recorded
+        );
+        assert_eq!(mark.on_event(returned.clone(), &first), EventAction::Skip);
+        let other = exception("io::Error", "refused");
+        assert_eq!(mark.on_event(returned.clone(), &other), recorded);
+        let other_type = exception("fmt::Error", "refused");
+        assert_eq!(mark.on_event(returned, &other_type), recorded);
+        assert_eq!(
+            mark.on_event(Cow::Borrowed(SUCCEEDED_EVENT), &[]),
+            EventAction::Skip
+        );
+        let mut mark = ErrorMark::default();
+        mark.on_status(&Status::error("set by hand"));
+        assert_eq!(
+            mark.on_event(Cow::Borrowed(SUCCEEDED_EVENT), &[]),
+            EventAction::Skip
+        );
+    }
 }
