@@ -1,56 +1,9 @@
-//! `propagation::extract` over hostile headers: the bytes are split into `traceparent`,
-//! `tracestate` (several) and `baggage` (several) header values, read through traced's W3C and
-//! B3 propagators, and what is extracted is injected again. Nothing may panic, and what comes
-//! out must satisfy the limits whatever went in.
+//! `propagation::extract` over hostile headers; the body is `fuzz/src/extract.rs`, which the
+//! test suite also runs.
 
 #![no_main]
 
-use std::sync::Once;
+#[path = "../src/extract.rs"]
+mod extract;
 
-use http::{HeaderMap, HeaderName, HeaderValue};
-use libfuzzer_sys::fuzz_target;
-use traced_runtime::opentelemetry::baggage::BaggageExt as _;
-use traced_runtime::opentelemetry::global;
-use traced_runtime::opentelemetry::propagation::TextMapCompositePropagator;
-use traced_runtime::opentelemetry::trace::TraceContextExt as _;
-use traced_runtime::opentelemetry::Context;
-use traced_runtime::propagation::{self, BaggagePropagator, TraceContextPropagator};
-use traced_runtime::B3Propagator;
-
-const NAMES: [&str; 5] = ["traceparent", "tracestate", "baggage", "b3", "x-b3-traceid"];
-
-fuzz_target!(|data: &[u8]| {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        global::set_text_map_propagator(TextMapCompositePropagator::new(vec![
-            Box::new(TraceContextPropagator),
-            Box::new(BaggagePropagator),
-            Box::new(B3Propagator::single()),
-        ]));
-    });
-    // Each 0xff byte starts the next header: its name is the next byte's pick in NAMES.
-    let mut headers = HeaderMap::new();
-    for chunk in data.split(|&byte| byte == 0xff) {
-        let Some((&pick, value)) = chunk.split_first() else {
-            continue;
-        };
-        let name = HeaderName::from_static(NAMES[usize::from(pick) % NAMES.len()]);
-        if let Ok(value) = HeaderValue::from_bytes(value) {
-            headers.append(name, value);
-        }
-    }
-    let cx = propagation::extract_with_context(&Context::new(), &headers);
-    assert!(cx.baggage().len() <= 64);
-    let state = cx.span().span_context().trace_state().header();
-    assert!(state.split(',').count() <= 32);
-
-    let mut out = HeaderMap::new();
-    propagation::inject_context(&cx, &mut out);
-    if let Some(baggage) = out.get("baggage") {
-        assert!(baggage.len() <= propagation::BAGGAGE_MAX_BYTES);
-    }
-    assert_eq!(
-        out.contains_key("traceparent"),
-        cx.span().span_context().is_valid()
-    );
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| extract::check(data));

@@ -758,3 +758,51 @@ fn the_setup_installs_traced_s_w3c_propagators() {
     assert_eq!(out["baggage"], "user.id=42");
     telemetry.shutdown().unwrap();
 }
+
+/// The body of the cargo-fuzz target (`fuzz/`, nightly, run by `fuzz/run.sh`), compiled here so
+/// that it stays in step with the library.
+#[path = "../../fuzz/src/extract.rs"]
+mod fuzz_extract;
+
+#[test]
+fn the_fuzz_target_holds_on_its_seeds_and_random_bytes() {
+    crate::own_process!(the_fuzz_target_holds_on_its_seeds_and_random_bytes);
+    let seed = [
+        &[0u8][..],
+        TRACEPARENT.as_bytes(),
+        &[0xff, 1],
+        b"rojo=00f067aa0ba902b7,congo=t61rcWkgMzE",
+        &[0xff, 2],
+        b"userId=alice,serverNode=DF%2028;p=q",
+    ]
+    .concat();
+    fuzz_extract::check(&seed);
+    fuzz_extract::check(&[]);
+    // Random bytes, header separators and near-valid fragments, from a fixed seed.
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let fragments: [&[u8]; 6] = [
+        TRACEPARENT.as_bytes(),
+        b"k=v,",
+        b"%C3%",
+        b"@",
+        b";p",
+        b"-03",
+    ];
+    for _ in 0..2000 {
+        let mut data = Vec::new();
+        for _ in 0..next() % 40 {
+            match next() % 4 {
+                0 => data.push(0xff),
+                1 => data.extend_from_slice(fragments[(next() % 6) as usize]),
+                _ => data.push(next() as u8),
+            }
+        }
+        fuzz_extract::check(&data);
+    }
+}
