@@ -136,6 +136,33 @@ async fn an_integration_span_carries_the_integration_scope() {
     );
 }
 
+#[tokio::test]
+async fn an_http_server_span_carries_the_http_scope_and_the_handler_its_crate() {
+    use tower::ServiceExt as _;
+
+    #[traced]
+    async fn get_order() -> &'static str {
+        "order"
+    }
+    let app = axum::Router::new()
+        .route("/orders/{id}", axum::routing::get(get_order))
+        .layer(traced_runtime::http::server::HttpServerLayer::new());
+    let request = http::Request::get("/orders/7")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let (response, spans) = traced_runtime::testing::capture_response(app.oneshot(request)).await;
+    assert_eq!(response.unwrap().body(), b"order");
+    let server = spans.find("GET /orders/{id}").unwrap();
+    assert_scope(
+        server,
+        traced_runtime::HTTP_SCOPE_NAME,
+        traced_runtime::SCOPE_VERSION,
+    );
+    let handler = spans.find("it::scopes::get_order").unwrap();
+    assert_scope(handler, CRATE, VERSION);
+    assert_eq!(handler.parent_span_id, server.span_context.span_id());
+}
+
 #[test]
 fn an_otlp_receiver_gets_one_scope_spans_per_scope() {
     crate::own_process!(an_otlp_receiver_gets_one_scope_spans_per_scope);
