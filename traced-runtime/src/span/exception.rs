@@ -270,10 +270,22 @@ fn record_error_view(
     );
 }
 
-/// The one exception recorder: the `exception` event (`exception.type`, `.message`,
-/// `.stacktrace`), `error.type` (the semantic conventions' short class of failure: the error's
-/// type for a traced function, `timeout` or a status code for an HTTP request) and status
-/// ERROR with the message.
+/// An exception from its parts, for the integrations' spans: the `exception` event
+/// (`exception.type`, `.message`, `.stacktrace`), `error.type` (the semantic conventions' short
+/// class of failure: the error's type for a traced function, `timeout` or a status code for an
+/// HTTP request) and status ERROR with the message.
+#[cfg_attr(
+    not(any(
+        feature = "http-server",
+        feature = "http-client",
+        feature = "redis",
+        feature = "db-postgres",
+        feature = "db-mysql",
+        feature = "db-sqlite",
+        feature = "messaging"
+    )),
+    allow(dead_code)
+)]
 pub(crate) fn record_parts(
     span: &mut (impl ErrorSink + ?Sized),
     error_type: Cow<'static, str>,
@@ -291,6 +303,8 @@ pub(crate) fn record_parts(
     );
 }
 
+/// The one exception recorder, under `event`: `exception`, or the guard's
+/// [`RETURNED_EXCEPTION_EVENT`] that the span turns into one unless it is recorded already.
 fn record_event(
     span: &mut (impl ErrorSink + ?Sized),
     event: &'static str,
