@@ -29,6 +29,7 @@ mod parent;
 mod pipeline;
 mod propagation;
 mod redis_tests;
+mod scopes;
 mod secrets;
 mod setup_custom;
 mod setup_env;
