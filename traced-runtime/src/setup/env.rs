@@ -152,6 +152,17 @@ pub const OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: &str = "OTEL_EXPORTER_OTLP_CLIE
 /// Signal-specific [`OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`].
 pub const OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE: &str =
     "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE";
+/// [`OTEL_EXPORTER_OTLP_PROTOCOL`] of the logs exporter (feature `otlp-logs`).
+pub const OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL";
+/// [`OTEL_EXPORTER_OTLP_HEADERS`] of the logs exporter (feature `otlp-logs`). Secret: never
+/// printed.
+pub const OTEL_EXPORTER_OTLP_LOGS_HEADERS: &str = "OTEL_EXPORTER_OTLP_LOGS_HEADERS";
+/// [`OTEL_EXPORTER_OTLP_TIMEOUT`] of the logs exporter (feature `otlp-logs`).
+pub const OTEL_EXPORTER_OTLP_LOGS_TIMEOUT: &str = "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT";
+/// [`OTEL_EXPORTER_OTLP_COMPRESSION`] of the logs exporter (feature `otlp-logs`).
+pub const OTEL_EXPORTER_OTLP_LOGS_COMPRESSION: &str = "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION";
+/// [`OTEL_EXPORTER_OTLP_INSECURE`] of the logs exporter (feature `otlp-logs`).
+pub const OTEL_EXPORTER_OTLP_LOGS_INSECURE: &str = "OTEL_EXPORTER_OTLP_LOGS_INSECURE";
 /// [`OTEL_EXPORTER_OTLP_CERTIFICATE`] of the logs endpoint (feature `otlp-logs`).
 pub const OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE: &str = "OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE";
 /// [`OTEL_EXPORTER_OTLP_CLIENT_KEY`] of the logs endpoint (feature `otlp-logs`).

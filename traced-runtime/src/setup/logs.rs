@@ -16,7 +16,7 @@ use crate::export::otlp::OtlpLogExporter;
 use crate::export::runtime::ExportRuntime;
 use crate::export::LastError;
 use crate::logs::otlp::LogsGuard;
-use crate::setup::config::{self, Config, OtlpConfig, Settings};
+use crate::setup::config::{self, Config, Settings};
 use crate::setup::env::{self, Env};
 
 /// Sets up the OTLP export of log records from the environment, as [`init`](crate::init) does
@@ -60,14 +60,7 @@ pub(crate) fn build(config: &Config, runtime: Option<&Handle>) -> Result<LogsGua
     let mut own_runtime = None;
     let last_error = LastError::default();
     let stopping = Arc::new(AtomicBool::new(false));
-    let logs_otlp = config.otlp.as_ref().and_then(|otlp| {
-        let endpoint = otlp.logs_endpoint.clone()?;
-        Some(OtlpConfig {
-            endpoint,
-            tls: otlp.logs_tls.clone(),
-            ..otlp.clone()
-        })
-    });
+    let logs_otlp = config.otlp.as_ref().and_then(|otlp| otlp.logs.as_deref());
     if let (Some(logs_otlp), false) = (logs_otlp, config.disabled) {
         #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
         {
@@ -76,7 +69,7 @@ pub(crate) fn build(config: &Config, runtime: Option<&Handle>) -> Result<LogsGua
                 None => own_runtime.insert(ExportRuntime::start()?).handle().clone(),
             };
             let exporter = OtlpLogExporter::new(
-                &logs_otlp,
+                logs_otlp,
                 &handle,
                 last_error.clone(),
                 Arc::clone(&stopping),

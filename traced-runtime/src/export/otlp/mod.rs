@@ -265,6 +265,7 @@ pub(super) struct Failure {
 }
 
 impl Failure {
+    #[cfg_attr(not(feature = "otlp-http"), allow(dead_code))] // gRPC builds its own
     fn new(reason: String, retryable: bool) -> Failure {
         Failure {
             reason,

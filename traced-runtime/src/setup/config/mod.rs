@@ -217,18 +217,15 @@ pub(crate) struct OtlpConfig {
     pub(crate) protocol: Protocol,
     /// The URL requests go to: for HTTP the full `…/v1/traces` URL, for gRPC the server.
     pub(crate) endpoint: String,
-    /// Where log records go, by the same rules (`…/v1/logs`); `None` when
-    /// `OTEL_LOGS_EXPORTER=none`.
-    #[cfg(feature = "otlp-logs")]
-    pub(crate) logs_endpoint: Option<String>,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) timeout: Duration,
     pub(crate) compression: Compression,
     /// The CA and client identity files of the traces endpoint (read by [`load`]).
     pub(crate) tls: Tls,
-    /// The same for the logs endpoint (`OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE`, ..).
+    /// The exporter of log records, by the same rules from the `OTEL_EXPORTER_OTLP_LOGS_*`
+    /// variables (`…/v1/logs`); `None` when `OTEL_LOGS_EXPORTER=none`, and in itself.
     #[cfg(feature = "otlp-logs")]
-    pub(crate) logs_tls: Tls,
+    pub(crate) logs: Option<Box<OtlpConfig>>,
 }
 
 impl std::fmt::Debug for OtlpConfig {
@@ -242,18 +239,13 @@ impl std::fmt::Debug for OtlpConfig {
             .collect();
         let mut f = f.debug_struct("OtlpConfig");
         f.field("protocol", &self.protocol)
-            .field("endpoint", &redact::url(&self.endpoint));
-        #[cfg(feature = "otlp-logs")]
-        f.field(
-            "logs_endpoint",
-            &self.logs_endpoint.as_deref().map(redact::url),
-        );
-        f.field("headers", &headers)
+            .field("endpoint", &redact::url(&self.endpoint))
+            .field("headers", &headers)
             .field("timeout", &self.timeout)
             .field("compression", &self.compression)
             .field("tls", &self.tls);
         #[cfg(feature = "otlp-logs")]
-        f.field("logs_tls", &self.logs_tls);
+        f.field("logs", &self.logs);
         f.finish()
     }
 }

@@ -10,14 +10,45 @@ pub(super) fn resolve_otlp(
     settings: &OtlpSettings,
     r: &mut Reader<'_>,
 ) -> Result<OtlpConfig, Error> {
+    #[allow(unused_mut)] // without `otlp-logs` there is no logs exporter to add
+    let mut traces = resolve_signal(settings, Signal::Traces, r)?;
+    #[cfg(feature = "otlp-logs")]
+    {
+        let logs = match r.raw(OTEL_LOGS_EXPORTER, "otlp") {
+            Some(value) if value.eq_ignore_ascii_case("none") => false,
+            Some(value) if !value.eq_ignore_ascii_case("otlp") => {
+                r.warn(
+                    OTEL_LOGS_EXPORTER,
+                    format!(
+                        "{OTEL_LOGS_EXPORTER}={value:?} is not supported: expected otlp or none; \
+                         using the default (otlp) instead"
+                    ),
+                );
+                true
+            }
+            _ => true,
+        };
+        if logs {
+            traces.logs = Some(Box::new(resolve_signal(settings, Signal::Logs, r)?));
+        }
+    }
+    Ok(traces)
+}
+
+/// One signal's exporter: each setting from the signal's own variable
+/// (`OTEL_EXPORTER_OTLP_LOGS_HEADERS`), else the generic one (`OTEL_EXPORTER_OTLP_HEADERS`), else
+/// the default; what the builder sets applies to every signal.
+fn resolve_signal(
+    settings: &OtlpSettings,
+    signal: Signal,
+    r: &mut Reader<'_>,
+) -> Result<OtlpConfig, Error> {
+    let variables = signal.variables();
     let protocol = match settings.protocol {
         Some(protocol) => protocol,
         None => r
             .parse_first(
-                &[
-                    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL,
-                    OTEL_EXPORTER_OTLP_PROTOCOL,
-                ],
+                &[variables.protocol, OTEL_EXPORTER_OTLP_PROTOCOL],
                 Protocol::expected(),
                 Protocol::default_for_build().as_str(),
                 |value| Protocol::parse(value).filter(|protocol| protocol.is_compiled()),
@@ -28,46 +59,16 @@ pub(super) fn resolve_otlp(
         Some(insecure) => insecure,
         None => r
             .parse_first(
-                &[
-                    OTEL_EXPORTER_OTLP_TRACES_INSECURE,
-                    OTEL_EXPORTER_OTLP_INSECURE,
-                ],
+                &[variables.insecure, OTEL_EXPORTER_OTLP_INSECURE],
                 "true or false",
                 "false",
                 parse_bool,
             )
             .unwrap_or(OTEL_EXPORTER_OTLP_INSECURE_DEFAULT),
     };
-    let endpoint = resolve_endpoint(settings, Signal::Traces, protocol, insecure, r)?;
-    #[cfg(feature = "otlp-logs")]
-    let logs_endpoint = match r.raw(OTEL_LOGS_EXPORTER, "otlp") {
-        Some(value) if value.eq_ignore_ascii_case("none") => None,
-        Some(value) if !value.eq_ignore_ascii_case("otlp") => {
-            r.warn(
-                OTEL_LOGS_EXPORTER,
-                format!(
-                    "{OTEL_LOGS_EXPORTER}={value:?} is not supported: expected otlp or none; \
-                     using the default (otlp) instead"
-                ),
-            );
-            Some(resolve_endpoint(
-                settings,
-                Signal::Logs,
-                protocol,
-                insecure,
-                r,
-            )?)
-        }
-        _ => Some(resolve_endpoint(
-            settings,
-            Signal::Logs,
-            protocol,
-            insecure,
-            r,
-        )?),
-    };
+    let endpoint = resolve_endpoint(settings, signal, protocol, insecure, r)?;
 
-    let mut headers = resolve_headers(r);
+    let mut headers = resolve_headers(variables.headers, r);
     for (name, value) in &settings.headers {
         if let Some(reason) = header_problem(name, value) {
             return Err(Error::InvalidHeader {
@@ -86,10 +87,7 @@ pub(super) fn resolve_otlp(
         Some(timeout) => timeout,
         None => r
             .parse_first(
-                &[
-                    OTEL_EXPORTER_OTLP_TRACES_TIMEOUT,
-                    OTEL_EXPORTER_OTLP_TIMEOUT,
-                ],
+                &[variables.timeout, OTEL_EXPORTER_OTLP_TIMEOUT],
                 "a positive number of milliseconds",
                 "10000",
                 parse_millis,
@@ -100,10 +98,7 @@ pub(super) fn resolve_otlp(
         Some(compression) => compression,
         None => r
             .parse_first(
-                &[
-                    OTEL_EXPORTER_OTLP_TRACES_COMPRESSION,
-                    OTEL_EXPORTER_OTLP_COMPRESSION,
-                ],
+                &[variables.compression, OTEL_EXPORTER_OTLP_COMPRESSION],
                 if cfg!(feature = "gzip") {
                     "gzip or none"
                 } else {
@@ -118,37 +113,28 @@ pub(super) fn resolve_otlp(
             )
             .unwrap_or(Compression::None),
     };
-    let tls = tls_files::resolve(settings, Signal::Traces, r);
-    #[cfg(feature = "otlp-logs")]
-    let logs_tls = if logs_endpoint.is_some() {
-        tls_files::resolve(settings, Signal::Logs, r)
-    } else {
-        Tls::default()
-    };
+    let tls = tls_files::resolve(settings, signal, r);
     Ok(OtlpConfig {
         protocol,
         endpoint,
-        #[cfg(feature = "otlp-logs")]
-        logs_endpoint,
         headers,
         timeout,
         compression,
         tls,
         #[cfg(feature = "otlp-logs")]
-        logs_tls,
+        logs: None,
     })
 }
 
-/// `OTEL_EXPORTER_OTLP_TRACES_HEADERS`, else `OTEL_EXPORTER_OTLP_HEADERS`: the valid entries,
-/// and one warning listing the invalid ones by position (and name, when it is valid), never a
-/// value: it may be a secret. Python's SDK also keeps the valid entries.
-fn resolve_headers(r: &mut Reader<'_>) -> Vec<(String, String)> {
-    let Some((name, value)) = [
-        OTEL_EXPORTER_OTLP_TRACES_HEADERS,
-        OTEL_EXPORTER_OTLP_HEADERS,
-    ]
-    .into_iter()
-    .find_map(|name| r.env.get(name).map(|value| (name, value))) else {
+/// The signal's headers variable (`OTEL_EXPORTER_OTLP_TRACES_HEADERS`), else
+/// `OTEL_EXPORTER_OTLP_HEADERS`: the valid entries, and one warning listing the invalid ones by
+/// position (and name, when it is valid), never a value: it may be a secret. Python's SDK also
+/// keeps the valid entries.
+fn resolve_headers(signal_variable: &'static str, r: &mut Reader<'_>) -> Vec<(String, String)> {
+    let Some((name, value)) = [signal_variable, OTEL_EXPORTER_OTLP_HEADERS]
+        .into_iter()
+        .find_map(|name| r.env.get(name).map(|value| (name, value)))
+    else {
         return Vec::new();
     };
     let Ok(value) = value else {
@@ -235,6 +221,26 @@ impl Signal {
         }
     }
 
+    /// The signal's own variables of the settings that every signal has.
+    fn variables(self) -> SignalVariables {
+        match self {
+            Signal::Traces => SignalVariables {
+                protocol: OTEL_EXPORTER_OTLP_TRACES_PROTOCOL,
+                insecure: OTEL_EXPORTER_OTLP_TRACES_INSECURE,
+                headers: OTEL_EXPORTER_OTLP_TRACES_HEADERS,
+                timeout: OTEL_EXPORTER_OTLP_TRACES_TIMEOUT,
+                compression: OTEL_EXPORTER_OTLP_TRACES_COMPRESSION,
+            },
+            Signal::Logs => SignalVariables {
+                protocol: OTEL_EXPORTER_OTLP_LOGS_PROTOCOL,
+                insecure: OTEL_EXPORTER_OTLP_LOGS_INSECURE,
+                headers: OTEL_EXPORTER_OTLP_LOGS_HEADERS,
+                timeout: OTEL_EXPORTER_OTLP_LOGS_TIMEOUT,
+                compression: OTEL_EXPORTER_OTLP_LOGS_COMPRESSION,
+            },
+        }
+    }
+
     /// What is appended to the generic endpoint for HTTP.
     fn path(self) -> &'static str {
         match self {
@@ -242,6 +248,15 @@ impl Signal {
             Signal::Logs => OTEL_EXPORTER_OTLP_LOGS_PATH,
         }
     }
+}
+
+/// The variables of one signal, each read before its generic `OTEL_EXPORTER_OTLP_*` twin.
+struct SignalVariables {
+    protocol: &'static str,
+    insecure: &'static str,
+    headers: &'static str,
+    timeout: &'static str,
+    compression: &'static str,
 }
 
 /// Where a signal is sent, by the specification's rules: the signal-specific endpoint is used
@@ -475,10 +490,60 @@ mod tests {
         ];
         for (vars, expected) in table {
             let (otlp, _) = otlp_env(vars);
-            assert_eq!(otlp.logs_endpoint.as_deref(), *expected, "{vars:?}");
+            assert_eq!(
+                otlp.logs.as_ref().map(|logs| logs.endpoint.as_str()),
+                *expected,
+                "{vars:?}"
+            );
         }
         let (traces, _) = otlp_env(&[(P, "grpc"), (G, "collector:4317")]);
         assert_eq!(traces.endpoint, "https://collector:4317");
+    }
+
+    /// Each setting of the logs exporter comes from its `OTEL_EXPORTER_OTLP_LOGS_*` variable,
+    /// else the generic one, as the traces' do from theirs: the two may go to different backends
+    /// with different credentials.
+    #[cfg(all(feature = "otlp-logs", feature = "otlp-grpc", feature = "gzip"))]
+    #[test]
+    fn logs_settings_come_from_their_own_variables() {
+        let (otlp, warnings) = otlp_env(&[
+            (OTEL_EXPORTER_OTLP_HEADERS, "x-team=core"),
+            (OTEL_EXPORTER_OTLP_LOGS_HEADERS, "x-logs-key=abc"),
+            (OTEL_EXPORTER_OTLP_TIMEOUT, "2000"),
+            (OTEL_EXPORTER_OTLP_LOGS_TIMEOUT, "7000"),
+            (OTEL_EXPORTER_OTLP_LOGS_PROTOCOL, "grpc"),
+            (OTEL_EXPORTER_OTLP_LOGS_COMPRESSION, "none"),
+            (OTEL_EXPORTER_OTLP_COMPRESSION, "gzip"),
+            (OTEL_EXPORTER_OTLP_LOGS_INSECURE, "true"),
+            (OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, "logs:4317"),
+        ]);
+        assert_eq!(warnings, Vec::<String>::new());
+        assert_eq!(otlp.headers, [("x-team".to_owned(), "core".to_owned())]);
+        assert_eq!(otlp.timeout, Duration::from_millis(2000));
+        assert_eq!(otlp.protocol, Protocol::HttpProtobuf);
+        assert_eq!(otlp.compression, Compression::Gzip);
+        let logs = otlp.logs.expect("logs are exported by default");
+        assert_eq!(logs.headers, [("x-logs-key".to_owned(), "abc".to_owned())]);
+        assert_eq!(logs.timeout, Duration::from_millis(7000));
+        assert_eq!(logs.protocol, Protocol::Grpc);
+        assert_eq!(logs.compression, Compression::None);
+        assert_eq!(logs.endpoint, "http://logs:4317");
+        assert!(logs.logs.is_none());
+
+        // Without them, the logs exporter has the generic settings.
+        let (otlp, _) = otlp_env(&[
+            (OTEL_EXPORTER_OTLP_HEADERS, "x-team=core"),
+            (OTEL_EXPORTER_OTLP_TRACES_HEADERS, "x-traces-key=t"),
+            (OTEL_EXPORTER_OTLP_TIMEOUT, "2000"),
+        ]);
+        assert_eq!(otlp.headers, [("x-traces-key".to_owned(), "t".to_owned())]);
+        let logs = otlp.logs.expect("logs are exported by default");
+        assert_eq!(logs.headers, [("x-team".to_owned(), "core".to_owned())]);
+        assert_eq!(logs.timeout, Duration::from_millis(2000));
+
+        // An invalid generic value read for both signals is reported once.
+        let (_, warnings) = otlp_env(&[(OTEL_EXPORTER_OTLP_TIMEOUT, "soon")]);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
     }
 
     #[test]

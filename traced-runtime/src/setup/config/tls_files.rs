@@ -23,8 +23,12 @@ pub(crate) struct Tls {
     pub(crate) identity: Option<(PemFile, PemFile)>,
 }
 
-// Without TLS the exporters never ask (an https endpoint is refused).
-#[cfg_attr(not(feature = "tls"), allow(dead_code))]
+// Without TLS the exporters never ask (an https endpoint is refused); without a transport
+// there is no exporter to ask.
+#[cfg_attr(
+    not(all(feature = "tls", any(feature = "otlp-grpc", feature = "otlp-http"))),
+    allow(dead_code)
+)]
 impl Tls {
     /// The CA file's PEM, once loaded.
     pub(crate) fn ca_pem(&self) -> Option<&[u8]> {
@@ -157,9 +161,8 @@ pub(super) fn resolve(settings: &OtlpSettings, signal: Signal, r: &mut Reader<'_
 pub(super) fn load(otlp: &mut OtlpConfig, r: &mut Reader<'_>) -> Result<(), Error> {
     load_tls(&mut otlp.tls, is_https(&otlp.endpoint), r)?;
     #[cfg(feature = "otlp-logs")]
-    {
-        let https = otlp.logs_endpoint.as_deref().is_some_and(is_https);
-        load_tls(&mut otlp.logs_tls, https, r)?;
+    if let Some(logs) = &mut otlp.logs {
+        load_tls(&mut logs.tls, is_https(&logs.endpoint), r)?;
     }
     Ok(())
 }
@@ -535,7 +538,7 @@ mod tests {
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         let otlp = config.otlp.unwrap();
         assert_eq!(otlp.tls.certificate, None);
-        assert_eq!(otlp.logs_tls.certificate, None);
+        assert_eq!(otlp.logs.as_ref().unwrap().tls.certificate, None);
         // The logs have variables of their own.
         let ca = pki("ca.pem");
         let Resolved { config, warnings } = load_env(&[
@@ -545,7 +548,7 @@ mod tests {
         ]);
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         let otlp = config.otlp.unwrap();
-        assert!(otlp.logs_tls.ca_pem().is_some());
+        assert!(otlp.logs.as_ref().unwrap().tls.ca_pem().is_some());
         assert_eq!(otlp.tls.certificate, None);
     }
 
