@@ -2,9 +2,12 @@
 //! `with_graceful_shutdown(traced_runtime::shutdown_signal())`) as a real process, exporting to
 //! the test OTLP receiver with a batch delay longer than the test, so that its spans can only
 //! arrive by the flush on the way out. Served requests, then `kill -TERM`: it exits 0, and the
-//! receiver has every span of every request, exactly once.
+//! receiver has every span of every request, exactly once. Then the signals themselves, in child
+//! processes of this test binary.
 
 use std::collections::BTreeMap;
+use std::os::unix::process::ExitStatusExt as _;
+use std::process::Command;
 use std::time::Duration;
 
 use crate::support::example::Example;
@@ -97,4 +100,99 @@ async fn sigterm_with_nothing_served_exits_0_and_exports_nothing() {
     );
     assert_eq!(receiver.spans().len(), 0);
     assert!(!stderr.contains("error"), "{stderr}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The signals themselves, in a child process of this test binary (a signal reaches the whole
+// process): the first resolves what waits, a second one, or one while nothing waits, ends the
+// process by that signal, as it would without traced.
+
+/// Sends SIGTERM to this process.
+fn terminate_myself() {
+    let status = Command::new("kill")
+        .args(["-TERM", &std::process::id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+}
+
+/// Runs the ignored test `name` of this module in a child process; returns how it ended.
+fn run_child(name: &str) -> (std::process::ExitStatus, String, String) {
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args([
+            &format!("shutdown_signal::{name}"),
+            "--exact",
+            "--include-ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(crate::support::process::CHILD, "1")
+        .output()
+        .unwrap();
+    (
+        output.status,
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+#[ignore = "run in a child process by first_signal_resolves_and_a_second_ends_the_process"]
+fn child_two_signals() {
+    if !crate::support::process::is_child() {
+        return;
+    }
+    let first = traced_runtime::shutdown_signal();
+    terminate_myself();
+    first.wait();
+    println!("first signal: resolved");
+    let _still_waiting = traced_runtime::shutdown_signal();
+    terminate_myself();
+    std::thread::sleep(Duration::from_secs(20));
+    println!("second signal: survived");
+}
+
+#[test]
+fn first_signal_resolves_and_a_second_ends_the_process() {
+    let (status, stdout, stderr) = run_child("child_two_signals");
+    assert!(
+        stdout.contains("first signal: resolved"),
+        "{stdout}\n{stderr}"
+    );
+    assert!(!stdout.contains("survived"), "{stdout}");
+    assert_eq!(
+        status.signal(),
+        Some(15),
+        "ended by SIGTERM: {status}\n{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "traced: SIGTERM again: exiting now, without waiting for the shutdown to finish"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+#[ignore = "run in a child process by a_signal_while_nothing_waits_ends_the_process"]
+fn child_signal_while_nothing_waits() {
+    if !crate::support::process::is_child() {
+        return;
+    }
+    drop(traced_runtime::shutdown_signal());
+    terminate_myself();
+    std::thread::sleep(Duration::from_secs(20));
+    println!("survived");
+}
+
+#[test]
+fn a_signal_while_nothing_waits_ends_the_process() {
+    let (status, stdout, stderr) = run_child("child_signal_while_nothing_waits");
+    assert!(!stdout.contains("survived"), "{stdout}");
+    assert_eq!(
+        status.signal(),
+        Some(15),
+        "ended by SIGTERM: {status}\n{stderr}"
+    );
+    assert!(!stderr.contains("again"), "{stderr}");
 }
