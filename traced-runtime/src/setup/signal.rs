@@ -87,8 +87,9 @@ fn start(shared: &'static Shared) -> std::io::Result<()> {
     thread::Builder::new()
         .name("traced-signals".into())
         .spawn(move || {
+            // `enable_all`: the signal driver is the IO driver on Unix, its own on Windows.
             let runtime = match tokio::runtime::Builder::new_current_thread()
-                .enable_io()
+                .enable_all()
                 .build()
             {
                 Ok(runtime) => runtime,
