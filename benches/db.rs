@@ -22,8 +22,11 @@ use sqlx::sqlite::SqlitePool;
 use traced_runtime::db::{self, TracedPool};
 use traced_runtime::opentelemetry_sdk::trace::Sampler;
 
+#[path = "support/cpu.rs"]
+mod cpu;
 #[path = "support/workloads.rs"]
 mod workloads;
+use cpu::thread_cpu;
 
 use workloads::Discard;
 
@@ -59,19 +62,6 @@ async fn traced(pool: &TracedPool<sqlx::Sqlite>) -> i64 {
         .unwrap()
 }
 
-/// CPU time of the calling thread. SQLite runs on sqlx's worker thread, so this is the caller's
-/// share: the future, the channel to the worker, and the instrumentation, without the database's
-/// own work or the wall-clock noise of a shared machine.
-fn thread_cpu() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid timespec to write to.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-}
-
 /// Nanoseconds per query of `iters` queries (wall time, and CPU time of the calling thread),
 /// the medians of 7 runs.
 fn per_query(mut run: impl FnMut(u64) -> Duration) -> (f64, f64) {
@@ -80,6 +70,8 @@ fn per_query(mut run: impl FnMut(u64) -> Duration) -> (f64, f64) {
     let mut wall = Vec::new();
     let mut cpu = Vec::new();
     for _ in 0..7 {
+        // SQLite runs on sqlx's worker thread, so the calling thread's CPU time is the caller's
+        // share: the future, the channel to the worker, and the instrumentation.
         let cpu_start = thread_cpu();
         let elapsed = run(iters);
         cpu.push((thread_cpu() - cpu_start).as_nanos() as f64 / iters as f64);

@@ -33,8 +33,11 @@ use redis::{Cmd, ConnectionLike, RedisResult, Value};
 use traced_runtime::redis::TracedConnection;
 use traced_runtime::{opentelemetry, opentelemetry_sdk};
 
+#[path = "support/cpu.rs"]
+mod cpu;
 #[path = "support/workloads.rs"]
 mod workloads;
+use cpu::{process_cpu, thread_cpu};
 
 use workloads::Discard;
 
@@ -93,26 +96,6 @@ impl ConnectionLike for Instant {
     fn is_open(&self) -> bool {
         true
     }
-}
-
-fn clock(id: libc::clockid_t) -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid timespec to write to.
-    unsafe { libc::clock_gettime(id, &mut ts) };
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-}
-
-/// CPU time of the whole process: the calling thread, the collector's export, the runtime.
-fn process_cpu() -> Duration {
-    clock(libc::CLOCK_PROCESS_CPUTIME_ID)
-}
-
-/// CPU time of the calling thread alone.
-fn thread_cpu() -> Duration {
-    clock(libc::CLOCK_THREAD_CPUTIME_ID)
 }
 
 /// The pipeline `Telemetry` installs, parent-based so that an unsampled parent turns spans off,

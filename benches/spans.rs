@@ -21,8 +21,11 @@ use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
 use traced_runtime::{opentelemetry, opentelemetry_sdk, traced};
 
+#[path = "support/cpu.rs"]
+mod cpu;
 #[path = "support/workloads.rs"]
 mod workloads;
+use cpu::process_cpu;
 
 use workloads::{
     fastrace_work, sdk_in_span, sdk_start_end, traced_async_work, traced_nested_1, traced_work,
@@ -41,20 +44,6 @@ fn sdk_provider(sampler: Sampler) -> (SdkTracerProvider, Arc<AtomicU64>) {
 
 // ---------------------------------------------------------------------------------------------
 // Measurement.
-
-fn clock(id: libc::clockid_t) -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid timespec to write to.
-    unsafe { libc::clock_gettime(id, &mut ts) };
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-}
-
-fn process_cpu() -> Duration {
-    clock(libc::CLOCK_PROCESS_CPUTIME_ID)
-}
 
 /// Spans produced and exported per case, for the drop report.
 static COUNTS: Mutex<Vec<(String, u64, Arc<AtomicU64>)>> = Mutex::new(Vec::new());

@@ -201,12 +201,9 @@ fn a_global_provider_receives_api_spans_as_children_of_traced_spans() {
     let child = spans.iter().find(|s| s.name == "manual.child").unwrap();
     let parent = spans.iter().find(|s| s.name.ends_with("::outer")).unwrap();
     assert_eq!(child.parent_span_id, parent.span_context.span_id());
-    assert_eq!(
-        parent.instrumentation_scope.name(),
-        traced_runtime::SCOPE_NAME
-    );
+    assert_eq!(parent.instrumentation_scope.name(), env!("CARGO_PKG_NAME"));
     assert_eq!(
         parent.instrumentation_scope.version(),
-        Some(traced_runtime::SCOPE_VERSION)
+        Some(env!("CARGO_PKG_VERSION"))
     );
 }

@@ -221,3 +221,225 @@ it::errors::explode_static ERROR(\"static message\") error.type=\"panic\"
 "
     );
 }
+
+fn io_error(message: &str) -> std::io::Error {
+    std::io::Error::other(message.to_owned())
+}
+
+#[traced]
+fn records_one_returns_another() -> std::io::Result<()> {
+    // "timeout" sorts after "refused": the SDK's ordering of statuses would keep it.
+    record_error(&io_error("timeout"));
+    Err(io_error("refused"))
+}
+
+#[traced]
+fn failing_callee() -> std::io::Result<()> {
+    Err(io_error("callee failed"))
+}
+
+#[traced]
+fn records_then_a_callee_fails() -> AppResult<()> {
+    let error = declined();
+    record_error(&error);
+    let _ = failing_callee();
+    Err(error)
+}
+
+/// Pending on its first poll, ready on the second.
+struct YieldOnce(bool);
+
+impl std::future::Future for YieldOnce {
+    type Output = ();
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if std::mem::replace(&mut self.0, true) {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    }
+}
+
+#[traced]
+async fn records_then_resumes_elsewhere() -> AppResult<()> {
+    let error = declined();
+    record_error(&error);
+    YieldOnce(false).await;
+    Err(error)
+}
+
+/// Polls `future` once on this thread, then to completion on another one.
+fn poll_across_threads<F: std::future::Future + Send + 'static>(future: F) -> F::Output
+where
+    F::Output: Send + 'static,
+{
+    let mut future = Box::pin(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    assert!(future.as_mut().poll(&mut cx).is_pending());
+    std::thread::spawn(move || {
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match future.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(output) => output,
+            std::task::Poll::Pending => panic!("ready on the second poll"),
+        }
+    })
+    .join()
+    .unwrap()
+}
+
+fn messages(span: &traced_runtime::opentelemetry_sdk::trace::SpanData) -> Vec<String> {
+    exceptions(span)
+        .iter()
+        .map(|event| {
+            event_attribute(event, "exception.message")
+                .map(|value| value.as_str().into_owned())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+#[test]
+fn repro_returning_another_error_than_the_one_recorded_records_it_too() {
+    let (_, spans) = capture(records_one_returns_another);
+    let span = spans
+        .find("it::errors::records_one_returns_another")
+        .unwrap();
+    assert_eq!(messages(span), ["timeout", "refused"]);
+    assert_eq!(span.status, Status::error("refused"));
+    assert_eq!(
+        attribute(span, "error.type"),
+        Some(&string("std::io::error::Error"))
+    );
+}
+
+#[test]
+fn repro_a_callee_failing_in_between_does_not_make_it_twice() {
+    let (_, spans) = capture(records_then_a_callee_fails);
+    let outer = spans
+        .find("it::errors::records_then_a_callee_fails")
+        .unwrap();
+    assert_eq!(messages(outer), ["card declined"]);
+    assert_eq!(outer.status, Status::error("card declined"));
+    let callee = spans.find("it::errors::failing_callee").unwrap();
+    assert_eq!(messages(callee), ["callee failed"]);
+    assert_eq!(callee.parent_span_id, outer.span_context.span_id());
+}
+
+#[test]
+fn repro_a_task_resuming_on_another_thread_does_not_make_it_twice() {
+    let (result, spans) = capture(|| poll_across_threads(records_then_resumes_elsewhere()));
+    assert!(result.is_err());
+    let span = spans
+        .find("it::errors::records_then_resumes_elsewhere")
+        .unwrap();
+    assert_eq!(messages(span), ["card declined"]);
+    assert_eq!(span.status, Status::error("card declined"));
+}
+
+#[traced]
+fn records_then_succeeds() -> AppResult<()> {
+    record_error(&declined());
+    Ok(())
+}
+
+#[traced]
+fn records_twice_by_hand() {
+    record_error(&io_error("retry 1"));
+    record_error(&io_error("retry 1"));
+}
+
+#[test]
+fn an_error_recorded_then_success_keeps_status_error_and_nothing_internal_is_exported() {
+    let (_, spans) = capture(|| {
+        records_then_succeeds().unwrap();
+        records_twice_by_hand();
+    });
+    let span = spans.find("it::errors::records_then_succeeds").unwrap();
+    assert_eq!(span.status, Status::error("card declined"));
+    assert_eq!(messages(span), ["card declined"]);
+    // Recording by hand is never deduplicated: only the returned error is checked.
+    let span = spans.find("it::errors::records_twice_by_hand").unwrap();
+    assert_eq!(messages(span), ["retry 1", "retry 1"]);
+    assert_eq!(span.status, Status::error("retry 1"));
+    for span in spans.all() {
+        for event in span.events.iter() {
+            assert_eq!(event.name, "exception", "{}", span.name);
+        }
+    }
+}
+
+/// The same rules on spans of an SDK provider (installed with `set_tracer_provider`, no
+/// pipeline): the mark lives in the span the guard puts in the context.
+#[test]
+fn the_mark_is_kept_with_sdk_spans_too() {
+    crate::own_process!(the_mark_is_kept_with_sdk_spans_too);
+    use traced_runtime::opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+
+    let exporter = InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(exporter.clone())
+        .build();
+    traced_runtime::set_tracer_provider(&provider);
+
+    let _ = records_one_returns_another();
+    let _ = records_then_a_callee_fails();
+    let _ = poll_across_threads(records_then_resumes_elsewhere());
+    let _ = records_then_succeeds();
+    let _ = recorded_by_hand();
+
+    let spans = exporter.get_finished_spans().unwrap();
+    let find = |name: &str| {
+        spans
+            .iter()
+            .find(|span| span.name == name)
+            .unwrap_or_else(|| panic!("no span {name}"))
+    };
+    let expected: [(&str, &[&str], Status); 6] = [
+        (
+            "it::errors::records_one_returns_another",
+            &["timeout", "refused"],
+            Status::error("refused"),
+        ),
+        (
+            "it::errors::records_then_a_callee_fails",
+            &["card declined"],
+            Status::error("card declined"),
+        ),
+        (
+            "it::errors::failing_callee",
+            &["callee failed"],
+            Status::error("callee failed"),
+        ),
+        (
+            "it::errors::records_then_resumes_elsewhere",
+            &["card declined"],
+            Status::error("card declined"),
+        ),
+        (
+            "it::errors::records_then_succeeds",
+            &["card declined"],
+            Status::error("card declined"),
+        ),
+        (
+            "it::errors::recorded_by_hand",
+            &["card declined"],
+            Status::error("card declined"),
+        ),
+    ];
+    assert_eq!(spans.len(), expected.len());
+    for (name, events, status) in expected {
+        let span = find(name);
+        assert_eq!(messages(span), events, "{name}");
+        assert_eq!(span.status, status, "{name}");
+        assert!(span.events.iter().all(|event| event.name == "exception"));
+        assert_eq!(
+            span.instrumentation_scope.name(),
+            env!("CARGO_PKG_NAME"),
+            "the SDK tracer of the crate's scope"
+        );
+    }
+    provider.shutdown().unwrap();
+}

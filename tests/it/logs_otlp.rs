@@ -232,7 +232,8 @@ fn end_to_end(protocol: &str, endpoint: String, transport: &'static str) {
                 Some((trace_id, span_id)) => {
                     assert_eq!(hex(&record.trace_id), trace_id, "{message}");
                     assert_eq!(hex(&record.span_id), span_id, "{message}");
-                    assert_eq!(record.flags & 0xff, 1, "sampled: {message}");
+                    // The span's trace flags: sampled, and random (a trace traced started).
+                    assert_eq!(record.flags & 0xff, 0x03, "sampled: {message}");
                 }
                 None => {
                     assert!(record.trace_id.is_empty(), "{record:?}");

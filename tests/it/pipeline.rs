@@ -74,10 +74,7 @@ fn traced_and_api_spans_share_the_pipeline_and_nest_both_ways() {
         Some(&Value::from("it::pipeline::traced_outer"))
     );
     assert_eq!(outer.events.len(), 1);
-    assert_eq!(
-        outer.instrumentation_scope.name(),
-        traced_runtime::SCOPE_NAME
-    );
+    assert_eq!(outer.instrumentation_scope.name(), env!("CARGO_PKG_NAME"));
     assert!(outer.start_time <= inner.start_time && inner.end_time <= outer.end_time);
     provider.shutdown().unwrap();
 }

@@ -17,6 +17,12 @@ use crate::support::process::{self, is_child};
 /// Runs the ignored test `name` of this module in a child process with `vars` as its only
 /// `OTEL_*` variables.
 fn run_child(name: &str, vars: &[(&str, &str)]) -> Output {
+    run_with_only(&format!("setup_env::{name}"), vars)
+}
+
+/// Runs the test `path` (`module::name`) of this binary in a child process with `vars` as its
+/// only `OTEL_*` variables.
+pub(crate) fn run_with_only(path: &str, vars: &[(&str, &str)]) -> Output {
     let cleared: Vec<String> = std::env::vars_os()
         .map(|(key, _)| key.to_string_lossy().into_owned())
         .filter(|key| key.starts_with("OTEL_") || key == "NO_COLOR")
@@ -26,7 +32,7 @@ fn run_child(name: &str, vars: &[(&str, &str)]) -> Output {
         .map(|key| (key.as_str(), None))
         .chain(vars.iter().map(|&(key, value)| (key, Some(value))))
         .collect();
-    process::run_test(&format!("setup_env::{name}"), &env)
+    process::run_test(path, &env)
 }
 
 #[traced(attrs(order.id = order_id))]
@@ -106,6 +112,101 @@ fn init_honours_the_otlp_service_and_resource_variables() {
         "{stderr}"
     );
     assert!(!stderr.contains("hunter2"), "{stderr}");
+}
+
+/// The `traced:` lines of a child's stderr.
+pub(crate) fn reports(output: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .filter(|line| line.starts_with("traced: "))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn every_invalid_variable_is_reported_exactly_once_and_the_application_runs() {
+    let receiver = Receiver::start();
+    let endpoint = receiver.grpc_endpoint();
+    // (variable, value, what its one line must also say)
+    let invalid: &[(&str, &str, &[&str])] = &[
+        // Parsed from an unknown value: it names the default.
+        ("OTEL_SDK_DISABLED", "yes", &["using false instead"]),
+        // Two unknown names: still one line.
+        (
+            "OTEL_TRACES_EXPORTER",
+            "bogus,zipkin",
+            &[
+                "\"bogus\", \"zipkin\" are not supported",
+                "the default (otlp)",
+            ],
+        ),
+        (
+            "OTEL_PROPAGATORS",
+            "xray",
+            &["the default (tracecontext,baggage)"],
+        ),
+        (
+            "OTEL_TRACES_SAMPLER",
+            "sometimes",
+            &["the default (parentbased_always_on)"],
+        ),
+        // Read for three limits (span, event, link attributes): reported once.
+        ("OTEL_ATTRIBUTE_COUNT_LIMIT", "many", &["using 128 instead"]),
+        ("OTEL_BSP_SCHEDULE_DELAY", "soon", &["using 5000 instead"]),
+        (
+            "OTEL_RESOURCE_ATTRIBUTES",
+            "team=core,oops,region=eu",
+            &[
+                "an entry without `=`",
+                "using the valid ones (team, region)",
+            ],
+        ),
+        (
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            "authorization=Bearer%20hunter2,hunter2",
+            &["entry 2: no `=`", "sending the valid ones (authorization)"],
+        ),
+    ];
+    let mut vars: Vec<(&str, &str)> = invalid
+        .iter()
+        .map(|(name, value, _)| (*name, *value))
+        .collect();
+    vars.extend([
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+    ]);
+    let output = run_child("child_init_and_trace", &vars);
+
+    let reports = reports(&output);
+    assert_eq!(reports.len(), invalid.len(), "{reports:#?}");
+    for (name, value, parts) in invalid {
+        let lines: Vec<&String> = reports
+            .iter()
+            .filter(|line| line.starts_with(&format!("traced: {name}")))
+            .collect();
+        assert_eq!(lines.len(), 1, "{name}: {reports:#?}");
+        if *name != "OTEL_EXPORTER_OTLP_HEADERS" {
+            assert!(lines[0].contains(&format!("{value:?}")), "{lines:?}");
+        }
+        for part in *parts {
+            assert!(lines[0].contains(part), "{part:?} not in {lines:?}");
+        }
+    }
+    assert!(
+        !reports.iter().any(|line| line.contains("hunter2")),
+        "{reports:#?}"
+    );
+
+    // The valid entries were used: the resource and the header reached the collector.
+    let spans = receiver.wait_for_spans(2, Duration::from_secs(10));
+    assert_eq!(spans.len(), 2);
+    assert_eq!(string(spans[0].resource_attribute("team")), Some("core"));
+    assert_eq!(string(spans[0].resource_attribute("region")), Some("eu"));
+    let request = &receiver.requests()[0];
+    assert_eq!(
+        request.headers.get("authorization").map(String::as_str),
+        Some("Bearer hunter2")
+    );
 }
 
 #[test]

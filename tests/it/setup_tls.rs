@@ -97,7 +97,10 @@ fn untrusted(protocol: Protocol) {
     let telemetry = builder(&receiver, protocol).install().unwrap();
     secured();
     let result = telemetry.shutdown();
-    assert!(matches!(result, Err(Error::Export { .. })), "{result:?}");
+    assert!(
+        matches!(&result, Err(Error::SpansLost { cause: Some(cause), .. }) if matches!(**cause, Error::Export { .. })),
+        "{result:?}"
+    );
     assert!(receiver.requests().is_empty());
 }
 
@@ -125,4 +128,74 @@ fn http_mutual_tls_needs_the_client_certificate() {
     secured();
     assert!(telemetry.shutdown().is_err());
     assert!(receiver.requests().is_empty());
+}
+
+#[test]
+#[ignore = "run by a parent test in a child process"]
+fn child_init_and_shutdown() {
+    if !crate::support::process::is_child() {
+        return;
+    }
+    let telemetry = traced_runtime::init().expect("a variable never makes init() fail");
+    assert!(telemetry.is_enabled());
+    secured();
+    // The collector is not trusted without the test CA: the export fails, and the span it
+    // carried is reported lost with that failure.
+    let result = telemetry.shutdown();
+    assert!(
+        matches!(&result, Err(Error::SpansLost { cause: Some(cause), .. }) if matches!(**cause, Error::Export { .. })),
+        "{result:?}"
+    );
+}
+
+/// A missing CA file, a client key without its certificate: one warning each naming the
+/// variable and what is used instead, and the application runs.
+#[test]
+fn unusable_tls_variables_are_reported_once_and_never_stop_the_application() {
+    let receiver = Receiver::start_with(Security::Tls);
+    let key = pki::path("client.key").to_string_lossy().into_owned();
+    for protocol in ["grpc", "http/protobuf"] {
+        let endpoint = match protocol {
+            "grpc" => receiver.grpc_endpoint(),
+            _ => receiver.http_endpoint(),
+        };
+        let output = crate::setup_env::run_with_only(
+            "setup_tls::child_init_and_shutdown",
+            &[
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+                ("OTEL_EXPORTER_OTLP_TIMEOUT", "2000"),
+                (
+                    "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+                    "/nonexistent/ca.pem",
+                ),
+                ("OTEL_EXPORTER_OTLP_CLIENT_KEY", &key),
+            ],
+        );
+        let all = crate::setup_env::reports(&output);
+        // The variables' lines; the others say the untrusted collector refused the export.
+        let reports: Vec<&String> = all
+            .iter()
+            .filter(|l| l.starts_with("traced: OTEL_"))
+            .collect();
+        assert_eq!(reports.len(), 2, "{protocol}: {all:#?}");
+        assert!(
+            all.iter().any(|l| l.contains("invalid peer certificate")),
+            "{protocol}: {all:#?}"
+        );
+        assert!(
+            reports[0].starts_with("traced: OTEL_EXPORTER_OTLP_CLIENT_KEY=")
+                && reports[0].contains("without OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE")
+                && reports[0].contains("using no client authentication instead"),
+            "{reports:#?}"
+        );
+        assert!(
+            reports[1].starts_with(
+                "traced: OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE=\"/nonexistent/ca.pem\""
+            ) && reports[1].contains("cannot be read")
+                && reports[1].contains("using the system's root certificates instead"),
+            "{reports:#?}"
+        );
+        assert!(receiver.requests().is_empty());
+    }
 }

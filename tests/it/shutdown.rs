@@ -187,20 +187,39 @@ fn dead(protocol: Protocol, endpoint: String) -> Result<(), Error> {
     result
 }
 
-/// Nothing listens: exports fail at once, and `shutdown()` says spans were lost.
+/// `shutdown()`'s report of lost spans: their figures, and the error that came with the loss.
+fn lost(result: Result<(), Error>) -> (traced_runtime::PipelineStats, Error) {
+    match result {
+        Err(Error::SpansLost {
+            stats,
+            cause: Some(cause),
+        }) => (stats, *cause),
+        other => panic!("expected lost spans with a cause: {other:?}"),
+    }
+}
+
+/// Nothing listens: exports fail at once, and `shutdown()` says spans were lost, how many,
+/// and why.
 #[test]
 fn refused_collector_grpc_shuts_down_within_the_bound() {
     crate::own_process!(refused_collector_grpc_shuts_down_within_the_bound);
-    let result = dead(Protocol::Grpc, refused_endpoint());
-    assert!(matches!(result, Err(Error::Export { .. })), "{result:?}");
+    let (stats, cause) = lost(dead(Protocol::Grpc, refused_endpoint()));
+    assert!(matches!(cause, Error::Export { .. }), "{cause:?}");
+    assert_eq!(stats.spans_ended, SPANS as u64);
+    assert_eq!(stats.dropped_export_failed, SPANS as u64, "{stats:?}");
 }
 
 #[test]
 fn refused_collector_http_shuts_down_within_the_bound() {
     crate::own_process!(refused_collector_http_shuts_down_within_the_bound);
     let result = dead(Protocol::HttpProtobuf, refused_endpoint());
-    assert!(matches!(result, Err(Error::Export { .. })), "{result:?}");
-    let message = result.unwrap_err().to_string();
+    let message = result.as_ref().unwrap_err().to_string();
+    assert!(
+        message.starts_with("300 spans lost of 300 (queue full: 0, export failed: 300, given up at shutdown: 0): spans were not exported: "),
+        "counts, then why: {message}"
+    );
+    let (_, cause) = lost(result);
+    assert!(matches!(cause, Error::Export { .. }), "{cause:?}");
     assert!(
         message.contains("/v1/traces"),
         "names the endpoint: {message}"
@@ -213,22 +232,18 @@ fn refused_collector_http_shuts_down_within_the_bound() {
 fn hanging_collector_grpc_shuts_down_within_the_bound() {
     crate::own_process!(hanging_collector_grpc_shuts_down_within_the_bound);
     let (_listener, endpoint) = black_hole();
-    let result = dead(Protocol::Grpc, endpoint);
-    assert!(
-        matches!(result, Err(Error::ShutdownTimeout(BOUND))),
-        "{result:?}"
-    );
+    let (stats, cause) = lost(dead(Protocol::Grpc, endpoint));
+    assert!(matches!(cause, Error::ShutdownTimeout(BOUND)), "{cause:?}");
+    assert_eq!(stats.dropped_at_shutdown, SPANS as u64, "{stats:?}");
 }
 
 #[test]
 fn hanging_collector_http_shuts_down_within_the_bound() {
     crate::own_process!(hanging_collector_http_shuts_down_within_the_bound);
     let (_listener, endpoint) = black_hole();
-    let result = dead(Protocol::HttpProtobuf, endpoint);
-    assert!(
-        matches!(result, Err(Error::ShutdownTimeout(BOUND))),
-        "{result:?}"
-    );
+    let (stats, cause) = lost(dead(Protocol::HttpProtobuf, endpoint));
+    assert!(matches!(cause, Error::ShutdownTimeout(BOUND)), "{cause:?}");
+    assert_eq!(stats.dropped_at_shutdown, SPANS as u64, "{stats:?}");
 }
 
 /// The same when the guard is dropped at the end of a current-thread `#[tokio::main]`.

@@ -230,7 +230,9 @@ fn fake_return_edge(output: &ReturnType) -> TokenStream {
     }
 }
 
-/// `static __TRACED_CALLSITE: Callsite = ..;` everything about the span known at compile time.
+/// `static __TRACED_CALLSITE: Callsite = ..;` everything about the span known at compile time,
+/// the instrumentation scope included: the package name and version of the crate the function
+/// is written in, which `option_env!` reads there.
 fn callsite(function: &Function<'_>, private: &TokenStream, var: &Ident) -> TokenStream {
     let args = function.args;
     let fn_name = function.sig.ident.to_string();
@@ -262,6 +264,11 @@ fn callsite(function: &Function<'_>, private: &TokenStream, var: &Ident) -> Toke
             kind: #private::SpanKind::#kind,
             unset_status: #unset_status,
             attr_count: #attr_count,
+            // Expanded in the user's crate: the scope is that crate's.
+            scope: #private::CrateScope {
+                name: ::core::option_env!("CARGO_PKG_NAME"),
+                version: ::core::option_env!("CARGO_PKG_VERSION"),
+            },
         };
     }
 }

@@ -15,7 +15,8 @@ pub enum Error {
     /// The OTLP endpoint is not a URL the exporter can use.
     #[error("invalid OTLP endpoint {endpoint:?} (from {source_name}): {reason}; expected a URL such as `http://localhost:4318` (http/protobuf, http/json) or `http://localhost:4317` (grpc)")]
     InvalidEndpoint {
-        /// The endpoint as given.
+        /// The endpoint as given, its userinfo, query and fragment redacted (they may hold
+        /// credentials).
         endpoint: String,
         /// Where it came from: a builder method or an environment variable.
         source_name: &'static str,
@@ -38,7 +39,8 @@ pub enum Error {
         /// What is wrong and what is accepted.
         reason: String,
     },
-    /// A certificate or key file could not be read.
+    /// A certificate or key file given to the builder could not be read. (One named by a
+    /// variable is reported on stderr and left out instead.)
     #[error("cannot read the {what} file {path:?}: {source}")]
     ReadFile {
         /// Which file: `CA certificate`, `client certificate`, `client key`.
@@ -48,8 +50,9 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
-    /// The TLS settings cannot be used: a file holds no PEM certificate or key, or a client
-    /// certificate is given without its key.
+    /// The TLS files given to the builder cannot be used: a file holds no PEM certificate or
+    /// key, or the client certificate and key do not go together. (Files named by variables
+    /// are reported on stderr and left out instead.)
     #[error("invalid TLS settings: {0}")]
     Tls(String),
     /// What was asked needs a cargo feature of `traced-runtime` that is not enabled.
@@ -82,6 +85,18 @@ pub enum Error {
         /// What the exporter reported (never a header value).
         reason: String,
     },
+    /// Spans were lost: `shutdown()` returns this when any sampled span was dropped, with the
+    /// count of each reason ([`PipelineStats`](crate::PipelineStats)); `cause` is what else went
+    /// wrong, if anything (a failed export, a shutdown that ran out of time). While the program
+    /// runs, [`TelemetryGuard::stats`](crate::TelemetryGuard::stats) gives the same figures.
+    #[error("{stats}{}", lost_detail(.stats, .cause.as_deref()))]
+    SpansLost {
+        /// The figures of the pipeline when it shut down.
+        stats: crate::PipelineStats,
+        /// The error that came with the loss, if any (in the message already, so not the
+        /// error's `source()`).
+        cause: Option<Box<Error>>,
+    },
     /// The SDK reported an export or shutdown failure.
     #[error("telemetry {operation} failed: {source}")]
     Sdk {
@@ -90,6 +105,23 @@ pub enum Error {
         /// The SDK's error.
         source: opentelemetry_sdk::error::OTelSdkError,
     },
+}
+
+/// After the counts of lost spans: the error that came with the loss (which says what to do),
+/// or else what to do about the drops `stats` counts.
+fn lost_detail(stats: &crate::PipelineStats, cause: Option<&Error>) -> String {
+    if let Some(cause) = cause {
+        return format!(": {cause}");
+    }
+    let hint = if stats.dropped_export_failed > 0 {
+        "check that the collector is reachable and the endpoint, protocol and headers are right"
+    } else if stats.dropped_queue_full > 0 {
+        "spans ended faster than they were exported: raise OTEL_BSP_MAX_QUEUE_SIZE (or \
+         `batch_max_queue_size`), or check that the collector keeps up"
+    } else {
+        "raise `shutdown_timeout` if the collector is slow, and end spans before shutting down"
+    };
+    format!("; {hint}")
 }
 
 /// The one rendering of an error chain: `head`, then each `source()` after `separator`. An

@@ -82,6 +82,7 @@ pub mod logs;
 pub mod messaging;
 mod pipeline;
 pub mod propagation;
+mod redact;
 #[cfg(feature = "redis")]
 #[cfg_attr(all(docsrs, traced_nightly), doc(cfg(feature = "redis")))]
 pub mod redis;
@@ -112,7 +113,11 @@ pub use task::{spawn, spawn_blocking, spawn_thread, InCurrentTrace};
 // The pipeline.
 pub use pipeline::batch::BatchConfig;
 pub use pipeline::dispatch::set_tracer_provider;
-pub use pipeline::scope::{SCOPE_NAME, SCOPE_VERSION};
+pub use pipeline::scope::{
+    DB_SCOPE_NAME, HTTP_SCOPE_NAME, MESSAGING_SCOPE_NAME, REDIS_SCOPE_NAME, SCOPE_NAME,
+    SCOPE_VERSION,
+};
+pub use pipeline::stats::PipelineStats;
 pub use pipeline::SpanPipeline;
 
 // Setup and export.

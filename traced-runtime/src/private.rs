@@ -5,7 +5,7 @@ use std::borrow::Borrow;
 
 use opentelemetry::Context;
 
-pub use crate::span::callsite::Callsite;
+pub use crate::span::callsite::{Callsite, CrateScope};
 pub use crate::span::guard::{Attributes, SpanGuard};
 pub use crate::span::instrument::Instrumented;
 pub use crate::span::outcome::Outcome;

@@ -6,6 +6,11 @@
 //!
 //! It runs on a tokio runtime of its own thread, so it serves sync tests and tests of either
 //! tokio flavour alike, and can be dropped anywhere.
+//!
+//! Faults, for `faults.rs`: down at start ([`Receiver::start_down`], then
+//! [`up`](Receiver::up)), stopped and restarted on the same ports, refusals (gRPC UNAVAILABLE,
+//! HTTP 503, with `Retry-After`), slow answers, and connections reset in the middle of an
+//! export.
 
 #![allow(dead_code)]
 
@@ -13,7 +18,7 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::io::Read as _;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -130,6 +135,12 @@ struct Shared {
     failed: AtomicUsize,
     /// The `Retry-After` of the HTTP refusals, in seconds (0: none).
     retry_after: AtomicUsize,
+    /// How long to wait before answering, in milliseconds.
+    delay_ms: AtomicU64,
+    /// How many of the next connections to reset once the request started to arrive.
+    reset: AtomicUsize,
+    /// How many connections were reset so.
+    resets: AtomicUsize,
 }
 
 impl Shared {
@@ -143,6 +154,26 @@ impl Shared {
             self.failed.fetch_add(1, Ordering::AcqRel);
         }
         refuse
+    }
+
+    /// Whether to reset this connection.
+    fn take_reset(&self) -> bool {
+        let reset = self
+            .reset
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+            .is_ok();
+        if reset {
+            self.resets.fetch_add(1, Ordering::AcqRel);
+        }
+        reset
+    }
+
+    /// Waits as long as a slow collector was asked to.
+    async fn slow(&self) {
+        let delay = self.delay_ms.load(Ordering::Acquire);
+        if delay > 0 {
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+        }
     }
 
     fn push(&self, received: Received) {
@@ -196,6 +227,12 @@ pub struct Receiver {
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
+/// An address of 127.0.0.1 with a port free at the time.
+fn free_port() -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().unwrap()
+}
+
 impl Receiver {
     /// Starts the gRPC and the HTTP receiver on free ports of 127.0.0.1.
     pub fn start() -> Receiver {
@@ -204,10 +241,36 @@ impl Receiver {
 
     /// [`start`](Self::start), serving over TLS (`https://` endpoints).
     pub fn start_with(security: Security) -> Receiver {
-        let shared = Arc::new(Shared::default());
-        let (addrs_tx, addrs_rx) = std::sync::mpsc::channel();
+        let mut receiver = Receiver::start_down_with(security);
+        receiver.up();
+        receiver
+    }
+
+    /// A receiver that is down: its endpoints refuse connections until [`up`](Self::up).
+    pub fn start_down() -> Receiver {
+        Receiver::start_down_with(Security::Plain)
+    }
+
+    fn start_down_with(security: Security) -> Receiver {
+        Receiver {
+            grpc: free_port(),
+            http: free_port(),
+            security,
+            shared: Arc::new(Shared::default()),
+            stop: None,
+            thread: None,
+        }
+    }
+
+    /// Starts serving on the receiver's ports (again), keeping what it received.
+    pub fn up(&mut self) {
+        if self.thread.is_some() {
+            return;
+        }
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
-        let state = Arc::clone(&shared);
+        let state = Arc::clone(&self.shared);
+        let (grpc, http, security) = (self.grpc, self.http, self.security);
         let thread = std::thread::Builder::new()
             .name("otlp-receiver".into())
             .spawn(move || {
@@ -215,21 +278,47 @@ impl Receiver {
                     .enable_all()
                     .build()
                     .expect("the receiver's runtime");
-                runtime.block_on(serve(state, addrs_tx, stop_rx, security));
+                runtime.block_on(serve(state, (grpc, http), ready_tx, stop_rx, security));
                 runtime.shutdown_background();
             })
             .expect("the receiver's thread");
-        let (grpc, http) = addrs_rx
+        ready_rx
             .recv_timeout(Duration::from_secs(10))
             .expect("the receiver started");
-        Receiver {
-            grpc,
-            http,
-            security,
-            shared,
-            stop: Some(stop_tx),
-            thread: Some(thread),
+        self.stop = Some(stop_tx);
+        self.thread = Some(thread);
+    }
+
+    /// Stops serving, as a collector that goes down: its connections are closed, new ones
+    /// refused, until [`up`](Self::up).
+    pub fn down(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
         }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+
+    /// Answers every request `delay` late, as a slow or overloaded collector.
+    pub fn set_delay(&self, delay: Duration) {
+        self.shared
+            .delay_ms
+            .store(delay.as_millis() as u64, Ordering::Release);
+    }
+
+    /// Resets the next `count` connections as soon as their first request starts to arrive
+    /// (the kernel sends a TCP RST: the request is not answered). A connection opened
+    /// before is answered with `connection: close` (HTTP) so that the next request opens a
+    /// new one; over gRPC, [`down`](Self::down) and [`up`](Self::up) close the one
+    /// connection.
+    pub fn reset_next(&self, count: usize) {
+        self.shared.reset.store(count, Ordering::Release);
+    }
+
+    /// How many connections were reset by [`reset_next`](Self::reset_next).
+    pub fn resets(&self) -> usize {
+        self.shared.resets.load(Ordering::Acquire)
     }
 
     fn scheme(&self) -> &'static str {
@@ -256,8 +345,8 @@ impl Receiver {
         self.shared.fail.store(count, Ordering::Release);
     }
 
-    /// [`fail_next`](Self::fail_next), the HTTP refusals asking to wait `seconds`
-    /// (`Retry-After`).
+    /// [`fail_next`](Self::fail_next), the refusals asking to wait `seconds` (HTTP
+    /// `Retry-After`, gRPC `RetryInfo`).
     pub fn fail_next_with_retry_after(&self, count: usize, seconds: usize) {
         self.shared.retry_after.store(seconds, Ordering::Release);
         self.fail_next(count);
@@ -387,31 +476,63 @@ impl Receiver {
 
 impl Drop for Receiver {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+        self.down();
+    }
+}
+
+/// Listens on `addr`, which a receiver may have left a moment ago.
+async fn bind(addr: SocketAddr) -> tokio::net::TcpListener {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(listener) => return listener,
+            Err(error) if Instant::now() > deadline => panic!("cannot listen on {addr}: {error}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
         }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+    }
+}
+
+/// The next connection `listener` accepts that is not to be reset; the others are read from
+/// (the request has started) and reset.
+async fn accept(
+    listener: &tokio::net::TcpListener,
+    shared: &Shared,
+) -> std::io::Result<tokio::net::TcpStream> {
+    use tokio::io::AsyncReadExt as _;
+    loop {
+        let (mut stream, _) = listener.accept().await?;
+        if !shared.take_reset() {
+            return Ok(stream);
         }
+        let mut some = [0u8; 16];
+        let _ = tokio::time::timeout(Duration::from_secs(2), stream.read(&mut some)).await;
+        // Closed with unread bytes and no linger: the kernel answers with a reset.
+        let _ = stream.set_zero_linger();
+        drop(stream);
     }
 }
 
 async fn serve(
     shared: Arc<Shared>,
-    addrs: std::sync::mpsc::Sender<(SocketAddr, SocketAddr)>,
+    (grpc_addr, http_addr): (SocketAddr, SocketAddr),
+    ready: std::sync::mpsc::Sender<()>,
     stop: oneshot::Receiver<()>,
     security: Security,
 ) {
-    let grpc_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a free port for gRPC");
-    let http_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a free port for HTTP");
-    let _ = addrs.send((
-        grpc_listener.local_addr().unwrap(),
-        http_listener.local_addr().unwrap(),
-    ));
+    let grpc_listener = bind(grpc_addr).await;
+    let http_listener = bind(http_addr).await;
+    let _ = ready.send(());
+    // gRPC connections go through `accept` too, so that they can be reset.
+    let grpc_incoming = {
+        let shared = Arc::clone(&shared);
+        futures_util::stream::unfold(grpc_listener, move |listener| {
+            let shared = Arc::clone(&shared);
+            async move {
+                let stream = accept(&listener, &shared).await;
+                Some((stream, listener))
+            }
+        })
+    };
 
     let (stop_grpc_tx, stop_grpc) = oneshot::channel::<()>();
     let mut server = tonic::transport::Server::builder();
@@ -435,18 +556,15 @@ async fn serve(
             LogsServiceServer::new(Grpc(Arc::clone(&shared)))
                 .accept_compressed(tonic::codec::CompressionEncoding::Gzip),
         )
-        .serve_with_incoming_shutdown(
-            tonic::transport::server::TcpIncoming::from(grpc_listener),
-            async {
-                let _ = stop_grpc.await;
-            },
-        );
+        .serve_with_incoming_shutdown(grpc_incoming, async {
+            let _ = stop_grpc.await;
+        });
     let grpc = tokio::spawn(grpc);
 
     let acceptor = (security != Security::Plain).then(|| http_tls(security));
     let http = tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = http_listener.accept().await else {
+            let Ok(stream) = accept(&http_listener, &shared).await else {
                 continue;
             };
             let shared = Arc::clone(&shared);
@@ -515,6 +633,24 @@ fn http_tls(security: Security) -> tokio_rustls::TlsAcceptor {
     tokio_rustls::TlsAcceptor::from(Arc::new(config))
 }
 
+/// A `google.rpc.Status` (UNAVAILABLE) whose details hold a `google.rpc.RetryInfo` asking to
+/// wait `seconds`, encoded by hand (three nested messages; no generated type at hand).
+fn retry_info(seconds: u8) -> Vec<u8> {
+    fn field(number: u8, bytes: &[u8]) -> Vec<u8> {
+        let mut out = vec![number << 3 | 2, bytes.len() as u8];
+        out.extend_from_slice(bytes);
+        out
+    }
+    let duration = [0x08, seconds];
+    let retry_info = field(1, &duration);
+    let mut any = field(1, b"type.googleapis.com/google.rpc.RetryInfo");
+    any.extend(field(2, &retry_info));
+    let mut status = vec![0x08, 14];
+    status.extend(field(2, b"restarting"));
+    status.extend(field(3, &any));
+    status
+}
+
 struct Grpc(Arc<Shared>);
 
 #[tonic::async_trait]
@@ -523,7 +659,16 @@ impl TraceService for Grpc {
         &self,
         request: tonic::Request<ExportTraceServiceRequest>,
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        self.0.slow().await;
         if self.0.refuse() {
+            let seconds = self.0.retry_after.load(Ordering::Acquire);
+            if seconds > 0 {
+                return Err(tonic::Status::with_details(
+                    tonic::Code::Unavailable,
+                    "restarting",
+                    Bytes::from(retry_info(seconds as u8)),
+                ));
+            }
             return Err(tonic::Status::unavailable("restarting"));
         }
         let headers = request
@@ -578,6 +723,19 @@ fn decode<M: prost::Message + Default + serde::de::DeserializeOwned>(
 }
 
 async fn handle_http(request: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>> {
+    shared.slow().await;
+    let mut response = answer_http(request, shared).await;
+    if shared.reset.load(Ordering::Acquire) > 0 {
+        // The next request opens a new connection, which is reset.
+        response.headers_mut().insert(
+            "connection",
+            hyper::header::HeaderValue::from_static("close"),
+        );
+    }
+    response
+}
+
+async fn answer_http(request: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>> {
     let respond = |status: StatusCode, body: &'static str| {
         Response::builder()
             .status(status)

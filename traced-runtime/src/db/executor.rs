@@ -24,6 +24,7 @@ use super::commenter;
 use super::hooks::{QueryInfo, QueryOutcome};
 use super::statement::Statement;
 use super::Shared;
+use crate::pipeline::scope;
 use crate::semconv::{
     DB_COLLECTION_NAME, DB_NAMESPACE, DB_OPERATION_NAME, DB_QUERY_SUMMARY, DB_QUERY_TEXT,
     DB_RESPONSE_RETURNED_ROWS, DB_RESPONSE_STATUS_CODE, DB_SYSTEM_NAME, SERVER_ADDRESS,
@@ -162,7 +163,13 @@ impl Call {
         if let Some(port) = shared.port {
             attributes.push(KeyValue::new(SERVER_PORT, i64::from(port)));
         }
-        let span = OperationSpan::start(name, SpanKind::Client, attributes, &Context::current());
+        let span = OperationSpan::start(
+            scope::integration(scope::DB_SCOPE_NAME),
+            name,
+            SpanKind::Client,
+            attributes,
+            &Context::current(),
+        );
         if let Some(hook) = &shared.request_hook {
             if span.is_recording() {
                 let mut extra = Vec::new();

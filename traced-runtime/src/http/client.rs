@@ -36,6 +36,7 @@ use reqwest::{Request, Response, Url};
 use reqwest_middleware::{Middleware, Next};
 
 use crate::http::attributes::{self as semconv, HttpSpan, REDACTED};
+use crate::pipeline::scope;
 use crate::propagation;
 
 /// The `reqwest-middleware` middleware that traces requests. See the [module docs](self).
@@ -107,6 +108,7 @@ fn start(request: &Request) -> HttpSpan {
     }
     Context::map_current(|parent| {
         HttpSpan::start(
+            scope::integration(scope::HTTP_SCOPE_NAME),
             Cow::Borrowed(semconv::method_for_name(method)),
             SpanKind::Client,
             attributes,

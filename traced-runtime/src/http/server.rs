@@ -56,6 +56,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::http::attributes::{self as semconv, HttpSpan};
+use crate::pipeline::scope;
 use crate::propagation;
 use crate::span::exception::{panic_message, PANIC_TYPE};
 
@@ -339,7 +340,13 @@ fn start<B>(request: &Request<B>) -> (HttpSpan, Option<&'static str>) {
         ));
     }
 
-    let span = HttpSpan::start(name, SpanKind::Server, attributes, &parent);
+    let span = HttpSpan::start(
+        scope::integration(scope::HTTP_SCOPE_NAME),
+        name,
+        SpanKind::Server,
+        attributes,
+        &parent,
+    );
     (span, route.is_none().then_some(name_method))
 }
 

@@ -11,6 +11,7 @@ use opentelemetry::trace::{Link, SpanContext, SpanKind, TraceContextExt as _};
 use opentelemetry::{Context, KeyValue};
 
 use super::MessageInfo;
+use crate::pipeline::scope;
 use crate::propagation::{self, ExtractCarrier};
 use crate::semconv::{
     ERROR_TYPE, MESSAGING_BATCH_MESSAGE_COUNT, MESSAGING_OPERATION_NAME, MESSAGING_OPERATION_TYPE,
@@ -131,6 +132,7 @@ impl ConsumerScope {
         attributes.push(KeyValue::new(MESSAGING_OPERATION_NAME, PROCESS));
         ConsumerScope {
             span: OperationSpan::start_with_links(
+                scope::integration(scope::MESSAGING_SCOPE_NAME),
                 name.into(),
                 SpanKind::Consumer,
                 attributes,

@@ -10,6 +10,7 @@ use opentelemetry::trace::SpanKind;
 use opentelemetry::{Context, KeyValue};
 
 use super::MessageInfo;
+use crate::pipeline::scope;
 use crate::propagation::{self, InjectCarrier};
 use crate::semconv::{MESSAGING_OPERATION_NAME, MESSAGING_OPERATION_TYPE};
 use crate::span::OperationSpan;
@@ -55,7 +56,13 @@ impl ProducerSpan {
         attributes.push(KeyValue::new(MESSAGING_OPERATION_TYPE, SEND));
         attributes.push(KeyValue::new(MESSAGING_OPERATION_NAME, operation_name));
         ProducerSpan {
-            span: OperationSpan::start(name.into(), SpanKind::Producer, attributes, parent),
+            span: OperationSpan::start(
+                scope::integration(scope::MESSAGING_SCOPE_NAME),
+                name.into(),
+                SpanKind::Producer,
+                attributes,
+                parent,
+            ),
         }
     }
 

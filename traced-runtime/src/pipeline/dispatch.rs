@@ -28,6 +28,7 @@ use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 use crate::pipeline::collector::Collector;
 use crate::pipeline::fast_tracer::{FastTracer, TracerRef};
 use crate::pipeline::scope::scope;
+use crate::span::callsite::CrateScope;
 
 /// Where spans go.
 pub(crate) enum Tracer {
@@ -45,7 +46,7 @@ pub(crate) enum Tracer {
 #[derive(Clone)]
 enum Installed {
     Nothing,
-    Sdk(SdkTracer),
+    Sdk(SdkTracer, SdkTracerProvider),
     /// Leaked on install: pipelines are installed once or a few times per process, and a
     /// `'static` reference keeps reference counting off the span path.
     Fast(&'static FastTracer),
@@ -59,7 +60,16 @@ thread_local! {
     /// The generation in which this thread found only the no-op provider: checked first, so
     /// that a program without a provider pays two loads a call.
     static DISABLED_IN: Cell<u64> = const { Cell::new(0) };
+    /// The SDK or global tracers of other scopes than traced's (the crates of `#[traced]`
+    /// functions, the integrations), resolved once per thread and generation.
+    static SCOPED: RefCell<(u64, ScopedTracers)> = const { RefCell::new((0, Vec::new())) };
 }
+
+/// A thread's tracers of other scopes than traced's.
+type ScopedTracers = Vec<(CrateScope, Rc<Tracer>)>;
+
+/// Most scopes a thread keeps tracers for; beyond, a tracer is made for each span.
+const MAX_SCOPED: usize = 64;
 
 /// Sets `provider` as the global tracer provider and as the one `#[traced]` spans use.
 ///
@@ -68,7 +78,10 @@ thread_local! {
 /// already created `#[traced]` spans.
 pub fn set_tracer_provider(provider: &SdkTracerProvider) {
     global::set_tracer_provider(provider.clone());
-    install(Installed::Sdk(provider.tracer_with_scope(scope())));
+    install(Installed::Sdk(
+        provider.tracer_with_scope(scope()),
+        provider.clone(),
+    ));
 }
 
 /// Makes the fast path of a pipeline the one every thread uses from its next span on.
@@ -111,8 +124,66 @@ fn resolve() -> Tracer {
         .clone();
     match installed {
         Installed::Fast(tracer) => Tracer::Fast(TracerRef::Installed(tracer)),
-        Installed::Sdk(tracer) => Tracer::Sdk(tracer),
+        Installed::Sdk(tracer, _) => Tracer::Sdk(tracer),
         Installed::Nothing => Tracer::Global(global::tracer_with_scope(scope())),
+    }
+}
+
+/// The SDK (or global) tracer for `scope`: the fast path's provider, the installed SDK
+/// provider, or the global one.
+fn resolve_scoped(scope: CrateScope) -> Tracer {
+    let installed = INSTALLED
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    let scope = scope.instrumentation_scope();
+    match installed {
+        Installed::Fast(tracer) => Tracer::Sdk(tracer.provider.tracer_with_scope(scope)),
+        Installed::Sdk(_, provider) => Tracer::Sdk(provider.tracer_with_scope(scope)),
+        Installed::Nothing => Tracer::Global(global::tracer_with_scope(scope)),
+    }
+}
+
+/// Runs `f` with a tracer of `scope` for a span that is not on the fast path: `tracer` (from
+/// [`with_tracer`]) when it is traced's scope or a test capture's, else the SDK or global
+/// tracer of that scope, cached per thread.
+pub(crate) fn with_scoped_tracer<R>(
+    tracer: &Tracer,
+    scope: Option<CrateScope>,
+    f: impl FnOnce(&Tracer) -> R,
+) -> R {
+    let Some(scope) = scope.filter(|scope| *scope != CrateScope::TRACED) else {
+        return f(tracer);
+    };
+    match tracer {
+        #[cfg(feature = "testing")]
+        Tracer::Fast(TracerRef::Captured(captured)) => f(&Tracer::Sdk(
+            captured
+                .provider
+                .tracer_with_scope(scope.instrumentation_scope()),
+        )),
+        Tracer::Disabled => f(tracer),
+        _ => {
+            let generation = GENERATION.load(Ordering::Acquire);
+            let cached = SCOPED.try_with(|scoped| {
+                let mut scoped = scoped.borrow_mut();
+                if scoped.0 != generation {
+                    *scoped = (generation, Vec::new());
+                }
+                if let Some((_, tracer)) = scoped.1.iter().find(|(seen, _)| *seen == scope) {
+                    return Rc::clone(tracer);
+                }
+                let tracer = Rc::new(resolve_scoped(scope));
+                if scoped.1.len() < MAX_SCOPED {
+                    scoped.1.push((scope, Rc::clone(&tracer)));
+                }
+                tracer
+            });
+            match cached {
+                Ok(tracer) => f(&tracer),
+                Err(_) => f(&resolve_scoped(scope)),
+            }
+        }
     }
 }
 

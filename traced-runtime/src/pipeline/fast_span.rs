@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::time::SystemTime;
 
-use opentelemetry::trace::{Event, SpanContext, Status};
+use opentelemetry::trace::{SpanContext, Status};
 use opentelemetry::KeyValue;
 
 use crate::pipeline::clock;
@@ -45,9 +45,7 @@ impl opentelemetry::trace::Span for FastSpan {
         T: Into<Cow<'static, str>>,
     {
         if let Some(record) = &mut self.record {
-            record
-                .events
-                .push(Event::new(name, timestamp, attributes, 0));
+            record.add_event(name.into(), timestamp, attributes);
         }
     }
 

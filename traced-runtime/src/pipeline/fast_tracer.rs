@@ -30,6 +30,9 @@ pub(crate) struct FastTracer {
         allow(dead_code)
     )]
     pub(crate) sdk: SdkTracer,
+    /// The pipeline's provider, for the SDK tracers of other scopes (the integrations', the
+    /// crates' of `#[traced]` functions, for spans not on the fast path).
+    pub(crate) provider: SdkTracerProvider,
     /// Whether threads keep a queue of their own to this collector (the installed pipeline),
     /// or go through its shared queue (a test's capture, short-lived).
     pub(crate) per_thread_queues: bool,
@@ -46,6 +49,7 @@ impl FastTracer {
             sampler,
             collector,
             sdk: provider.tracer_with_scope(scope::scope()),
+            provider: provider.clone(),
             per_thread_queues: false,
         }
     }

@@ -7,7 +7,11 @@ use std::cell::Cell;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher as _, Hasher as _};
 
-use opentelemetry::trace::{SpanId, TraceId};
+use opentelemetry::trace::{SpanId, TraceFlags, TraceId};
+
+/// W3C Trace Context Level 2's `random` trace-flag: the rightmost 7 bytes of the trace id are
+/// random. Set on every trace started with [`trace_id`], whose 16 bytes all are.
+pub(crate) const RANDOM_TRACE_ID: TraceFlags = TraceFlags::new(0x02);
 
 thread_local! {
     static STATE: Cell<u64> = Cell::new(seed());

@@ -39,5 +39,6 @@ pub(crate) mod ids;
 pub(crate) mod processor;
 pub(crate) mod record;
 pub(crate) mod scope;
+pub(crate) mod stats;
 
 pub use builder::SpanPipeline;

@@ -21,7 +21,7 @@ pub(crate) struct TracedSpanProcessor {
 impl std::fmt::Debug for Collector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Collector")
-            .field("dropped", &self.dropped())
+            .field("stats", &self.stats())
             .finish_non_exhaustive()
     }
 }

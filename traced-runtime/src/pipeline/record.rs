@@ -11,18 +11,26 @@ use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLimits, SpanLinks};
 use smallvec::SmallVec;
 
 use crate::pipeline::clock::{Anchor, Instant};
-use crate::span::callsite::Callsite;
+use crate::span::callsite::{Callsite, CrateScope};
+use crate::span::exception::{self, ErrorMark, EventAction};
 
 pub(crate) use crate::semconv::{CODE_FILE_PATH, CODE_FUNCTION_NAME, CODE_LINE_NUMBER};
 
 /// Attributes kept inline: most spans have a handful.
 pub(crate) type InlineAttributes = SmallVec<[KeyValue; 4]>;
 
-/// Where the span's code is: its `code.*` attributes, expanded only when exported.
+/// Where the span's code is: its `code.*` attributes, expanded only when exported, and its
+/// instrumentation scope.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Code {
+    /// A `#[traced]` function.
     Callsite(&'static Callsite),
-    Location(&'static Location<'static>),
+    /// An `in_span` call, and the `#[traced]` function it runs in (its `code.function.name` and
+    /// scope), if any.
+    Location {
+        location: &'static Location<'static>,
+        within: Option<&'static Callsite>,
+    },
 }
 
 impl Code {
@@ -30,7 +38,11 @@ impl Code {
     pub(crate) fn add_attributes(self, out: &mut impl Extend<KeyValue>) {
         let (function, file, line) = match self {
             Code::Callsite(callsite) => (Some(callsite.function), callsite.file, callsite.line),
-            Code::Location(location) => (None, location.file(), location.line()),
+            Code::Location { location, within } => (
+                within.map(|callsite| callsite.function),
+                location.file(),
+                location.line(),
+            ),
         };
         if let Some(function) = function {
             out.extend([KeyValue::new(
@@ -45,6 +57,29 @@ impl Code {
                 Value::I64(i64::from(line)),
             ),
         ]);
+    }
+
+    /// How many attributes [`add_attributes`](Self::add_attributes) adds.
+    fn attribute_count(self) -> usize {
+        match self {
+            Code::Callsite(_)
+            | Code::Location {
+                within: Some(_), ..
+            } => 3,
+            Code::Location { within: None, .. } => 2,
+        }
+    }
+
+    /// The scope of the crate the code is written in, when known.
+    pub(crate) fn scope(self) -> Option<CrateScope> {
+        match self {
+            Code::Callsite(callsite)
+            | Code::Location {
+                within: Some(callsite),
+                ..
+            } => Some(callsite.scope),
+            Code::Location { within: None, .. } => None,
+        }
     }
 }
 
@@ -63,13 +98,29 @@ pub(crate) struct SpanRecord {
     pub(crate) attributes: InlineAttributes,
     pub(crate) events: Vec<Event>,
     pub(crate) status: Status,
+    /// The errors recorded on the span, so that the one the function returns is not recorded
+    /// twice.
+    pub(crate) error_mark: ErrorMark,
 }
 
 impl SpanRecord {
-    /// Sets the status, in the specification's order: Ok beats Error beats Unset.
+    /// Sets the status: Ok is final, a later error's message replaces an earlier one's.
     pub(crate) fn set_status(&mut self, status: Status) {
-        if status > self.status {
-            self.status = status;
+        self.error_mark.on_status(&status);
+        exception::merge_status(&mut self.status, status);
+    }
+
+    /// Adds an event, as the span's [`ErrorMark`] says (see `span::exception`).
+    pub(crate) fn add_event(
+        &mut self,
+        name: Cow<'static, str>,
+        timestamp: SystemTime,
+        attributes: Vec<KeyValue>,
+    ) {
+        match self.error_mark.on_event(name, &attributes) {
+            EventAction::Add(name) => self.events.push(Event::new(name, timestamp, attributes, 0)),
+            EventAction::Skip => {}
+            EventAction::SetOk => self.set_status(Status::Ok),
         }
     }
 
@@ -84,7 +135,8 @@ impl SpanRecord {
         }
     }
 
-    /// The SDK's form of the span, with the span limits applied. Takes the contents, leaving
+    /// The SDK's form of the span, with the span limits applied; `scope` is the instrumentation
+    /// scope of a span whose crate is not known. Takes the contents, leaving
     /// the record empty for reuse.
     pub(crate) fn take_span_data(
         &mut self,
@@ -93,12 +145,11 @@ impl SpanRecord {
         limits: &SpanLimits,
     ) -> SpanData {
         let max_attributes = limits.max_attributes_per_span as usize;
-        let total = self.attributes.len() + 3;
+        let total = self.attributes.len() + self.code.attribute_count();
         let mut attributes = Vec::with_capacity(total.min(max_attributes));
         self.code.add_attributes(&mut attributes);
         attributes.extend(self.attributes.drain(..));
         attributes.truncate(max_attributes);
-        let total = total - usize::from(matches!(self.code, Code::Location(_)));
         let mut events = std::mem::take(&mut self.events);
         let max_events = limits.max_events_per_span as usize;
         let dropped_events = events.len().saturating_sub(max_events);
@@ -131,7 +182,11 @@ impl SpanRecord {
             events: span_events,
             links: SpanLinks::default(),
             status: std::mem::take(&mut self.status),
-            instrumentation_scope: scope.clone(),
+            // The crate of the span's code, else the collector's default (traced's).
+            instrumentation_scope: self
+                .code
+                .scope()
+                .map_or_else(|| scope.clone(), CrateScope::instrumentation_scope),
         }
     }
 }

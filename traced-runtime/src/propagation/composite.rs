@@ -5,17 +5,19 @@
 use std::fmt;
 
 use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
-use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
 
 use crate::propagation::b3::B3Propagator;
+use crate::propagation::baggage::BaggagePropagator;
+use crate::propagation::trace_context::TraceContextPropagator;
 use crate::setup::config::PropagatorSlot;
 
 /// A propagator for [`TelemetryBuilder::propagators`](crate::TelemetryBuilder::propagators).
 #[non_exhaustive]
 pub enum Propagator {
-    /// W3C `traceparent` / `tracestate`.
+    /// W3C `traceparent` / `tracestate` (Level 2, every rule checked; see
+    /// [`propagation`](crate::propagation)).
     TraceContext,
-    /// W3C `baggage`.
+    /// W3C `baggage` (limits, percent-encoding and properties by the W3C rules).
     Baggage,
     /// Zipkin B3, single `b3` header.
     B3,
@@ -46,8 +48,8 @@ pub(crate) fn build(
         .iter()
         .filter_map(|slot| -> Option<Box<dyn TextMapPropagator + Send + Sync>> {
             Some(match slot {
-                PropagatorSlot::TraceContext => Box::new(TraceContextPropagator::new()),
-                PropagatorSlot::Baggage => Box::new(BaggagePropagator::new()),
+                PropagatorSlot::TraceContext => Box::new(TraceContextPropagator),
+                PropagatorSlot::Baggage => Box::new(BaggagePropagator),
                 PropagatorSlot::B3 => Box::new(B3Propagator::single()),
                 PropagatorSlot::B3Multi => Box::new(B3Propagator::multiple()),
                 PropagatorSlot::Custom(index) => custom.get_mut(*index)?.take()?,

@@ -37,16 +37,34 @@
 //!
 //! # Hostile input
 //!
-//! Incoming values are checked against the W3C Trace Context and Baggage specifications before
-//! the propagator sees them: a `traceparent` that is not exactly `version-traceid-parentid-flags`
-//! in lowercase hex (with the version-00 length, no all-zero ids, version `ff` refused) is
-//! ignored, and then so is `tracestate`, so the request starts a new trace; a `baggage` over the
-//! W3C limit of 8192 bytes is dropped whole, and invalid members of a smaller one are dropped.
+//! Incoming values are checked against the W3C Trace Context (Level 2) and Baggage
+//! specifications, by the propagators of the setup and, for any other propagator, before it
+//! sees them:
+//!
+//! - a `traceparent` that is not exactly `version-traceid-parentid-flags` in lowercase hex (with
+//!   the version-00 length, no all-zero ids, version `ff` refused) is ignored, and then so is
+//!   `tracestate`, so the request starts a new trace; every trace-flags bit is kept and sent on
+//!   (Level 2's `random` flag included);
+//! - `tracestate` (several headers are one list, in order) is dropped whole when it has more than
+//!   32 list-members, a duplicate key, a key that is neither `simple-key` nor `tenant@system`
+//!   of the right lengths, or a value that is empty, longer than 256 characters, not printable
+//!   ASCII or ends in a space; empty members and optional whitespace are skipped; no
+//!   `tracestate` header is sent when there is no trace state;
+//! - `baggage`: 64 list-members and 8192 bytes are kept whole; beyond that the trailing members
+//!   are dropped, invalid members are dropped one by one, values are percent-decoded and
+//!   encoded, properties are kept;
+//! - work is bounded: a 1 MB header is refused, or cut, after reading at most 20 KB.
+//!
 //! Nothing here panics on input.
 
 pub(crate) mod b3;
+pub(crate) mod baggage;
 pub(crate) mod composite;
+pub(crate) mod trace_context;
 mod tracestate;
+
+pub use baggage::BaggagePropagator;
+pub use trace_context::TraceContextPropagator;
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
@@ -63,8 +81,9 @@ pub const TRACEPARENT: &str = "traceparent";
 pub const TRACESTATE: &str = "tracestate";
 /// The W3C Baggage header.
 pub const BAGGAGE: &str = "baggage";
-/// The W3C Baggage limit on a whole `baggage` value, in bytes.
-pub const BAGGAGE_MAX_BYTES: usize = 8192;
+/// The W3C Baggage size of a `baggage` value that is kept whole, in bytes: the members that end
+/// beyond it are dropped.
+pub const BAGGAGE_MAX_BYTES: usize = baggage::MAX_BYTES;
 
 /// Length of a version-00 `traceparent`: `00-` 32 hex `-` 16 hex `-` 2 hex.
 const TRACEPARENT_LEN: usize = 55;
@@ -188,7 +207,10 @@ impl<'a> Checked<'a> {
             .as_ref()
             .and_then(|_| joined(inner, TRACESTATE, tracestate::MAX_BYTES))
             .filter(|value| tracestate::is_valid(value));
-        let baggage = joined(inner, BAGGAGE, BAGGAGE_MAX_BYTES);
+        let baggage = inner
+            .get_all(BAGGAGE)
+            .or_else(|| inner.get(BAGGAGE).map(|value| vec![value]))
+            .map(baggage::bounded_join);
         Checked {
             inner,
             traceparent,
@@ -229,7 +251,7 @@ impl Extractor for Checked<'_> {
 
 /// The one value of `key`; several `traceparent` headers are as invalid as their comma-joined
 /// value would be.
-fn single<'a>(extractor: &'a dyn Extractor, key: &str) -> Option<&'a str> {
+pub(crate) fn single<'a>(extractor: &'a dyn Extractor, key: &str) -> Option<&'a str> {
     match extractor.get_all(key) {
         Some(values) if values.len() == 1 => values.first().copied(),
         Some(_) => None,
@@ -239,7 +261,7 @@ fn single<'a>(extractor: &'a dyn Extractor, key: &str) -> Option<&'a str> {
 
 /// Every value of `key` joined with commas, or `None` when there is none or it is longer than
 /// `limit` bytes.
-fn joined(extractor: &dyn Extractor, key: &str, limit: usize) -> Option<String> {
+pub(crate) fn joined(extractor: &dyn Extractor, key: &str, limit: usize) -> Option<String> {
     let values = extractor
         .get_all(key)
         .or_else(|| extractor.get(key).map(|value| vec![value]))?;

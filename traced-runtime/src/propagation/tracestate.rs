@@ -113,6 +113,26 @@ mod tests {
             ("foo".into(), false),
             ("foo=1,foo=2".into(), false),
             ("foo=caf\u{e9}".into(), false),
+            // More rows from the grammar of Level 2, section 3.3.1.
+            ("foo= bar".into(), true),  // a value may start with a space
+            ("foo=a\tb".into(), false), // but holds no tab
+            ("foo=~!\"#$%&'()*+-./:;<>?@[\\]^_`{|}".into(), true),
+            ("a.b=v".into(), false),
+            ("a_b-c*d/e=v".into(), true),
+            ("@system=v".into(), false),
+            ("tenant@=v".into(), false),
+            ("t@s@x=v".into(), false),
+            ("t@Sys=v".into(), false),
+            ("T@sys=v".into(), false),
+            ("_t@sys=v".into(), false),
+            ("t@s_y-s*/=v".into(), true),
+            (format!("{k256}=v,{a241}@abcdefghijklmn=v"), true),
+            (format!("{a241}@abcdefghijklmn=v"), true), // 256 characters in all
+            // Empty members do not count towards the 32.
+            (
+                (0..32).map(|i| format!("k{i}=v, ,")).collect::<String>(),
+                true,
+            ),
         ];
         for (value, valid) in table {
             assert_eq!(is_valid(&value), valid, "{value:?}");

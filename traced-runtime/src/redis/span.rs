@@ -11,6 +11,7 @@ use redis::{RedisError, RedisResult, ServerError, Value};
 
 use super::command::Operation;
 use super::options::Config;
+use crate::pipeline::scope;
 use crate::semconv::{
     DB_NAMESPACE, DB_OPERATION_BATCH_SIZE, DB_OPERATION_NAME, DB_QUERY_TEXT,
     DB_RESPONSE_STATUS_CODE, DB_SYSTEM_NAME,
@@ -39,7 +40,13 @@ pub(crate) fn start(config: &Config, operation: &Operation<'_>, db: i64) -> Oper
         ));
     }
     let span = Context::map_current(|parent| {
-        OperationSpan::start(name, SpanKind::Client, attributes, parent)
+        OperationSpan::start(
+            scope::integration(scope::REDIS_SCOPE_NAME),
+            name,
+            SpanKind::Client,
+            attributes,
+            parent,
+        )
     });
     if span.is_recording() {
         let mut more = Vec::with_capacity(2);

@@ -152,6 +152,13 @@ pub const OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: &str = "OTEL_EXPORTER_OTLP_CLIE
 /// Signal-specific [`OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`].
 pub const OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE: &str =
     "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE";
+/// [`OTEL_EXPORTER_OTLP_CERTIFICATE`] of the logs endpoint (feature `otlp-logs`).
+pub const OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE: &str = "OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE";
+/// [`OTEL_EXPORTER_OTLP_CLIENT_KEY`] of the logs endpoint (feature `otlp-logs`).
+pub const OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY: &str = "OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY";
+/// [`OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`] of the logs endpoint (feature `otlp-logs`).
+pub const OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE: &str =
+    "OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE";
 
 /// Set to anything, turns the console exporter's colours off (<https://no-color.org>).
 pub const NO_COLOR: &str = "NO_COLOR";

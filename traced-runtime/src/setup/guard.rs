@@ -12,6 +12,8 @@ use opentelemetry_sdk::trace::SdkTracerProvider;
 use crate::error::Error;
 use crate::export::runtime::ExportRuntime;
 use crate::export::ExportHealth;
+use crate::pipeline::collector::Collector;
+use crate::pipeline::stats::PipelineStats;
 
 /// How long shutting down may take unless `shutdown_timeout` says otherwise.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -41,6 +43,8 @@ struct Installed {
     health: Vec<Arc<ExportHealth>>,
     /// Set when shutdown starts: failed exports are no longer retried.
     stopping: Arc<AtomicBool>,
+    /// The span pipeline's collector, for its figures (none without an exporter).
+    collector: Option<Collector>,
     /// The logs pipeline of `TelemetryBuilder::otlp_logs`, shut down before the runtime.
     #[cfg(feature = "otlp-logs")]
     logs: Option<crate::logs::otlp::LogsGuard>,
@@ -54,6 +58,7 @@ impl TelemetryGuard {
         id: u64,
         health: Vec<Arc<ExportHealth>>,
         stopping: Arc<AtomicBool>,
+        collector: Option<Collector>,
     ) -> TelemetryGuard {
         TelemetryGuard {
             installed: Some(Installed {
@@ -63,6 +68,7 @@ impl TelemetryGuard {
                 id,
                 health,
                 stopping,
+                collector,
                 #[cfg(feature = "otlp-logs")]
                 logs: None,
             }),
@@ -101,6 +107,26 @@ impl TelemetryGuard {
         self.installed.as_ref().map(|installed| &installed.provider)
     }
 
+    /// What became of the spans so far: how many ended, were exported, and were dropped, by
+    /// reason (see [`PipelineStats`]). All zero when the SDK is disabled or there is no
+    /// exporter.
+    ///
+    /// ```
+    /// let telemetry = traced_runtime::Telemetry::builder()
+    ///     .exporter(traced_runtime::Exporter::none())
+    ///     .install()
+    ///     .unwrap();
+    /// let stats = telemetry.stats();
+    /// assert_eq!(stats.dropped(), 0);
+    /// ```
+    pub fn stats(&self) -> PipelineStats {
+        self.installed
+            .as_ref()
+            .and_then(|installed| installed.collector.as_ref())
+            .map(Collector::stats)
+            .unwrap_or_default()
+    }
+
     /// Exports the spans that ended so far, waiting at most the shutdown timeout.
     pub fn force_flush(&self) -> Result<(), Error> {
         let Some(installed) = &self.installed else {
@@ -113,6 +139,12 @@ impl TelemetryGuard {
 
     /// Exports the spans still queued and shuts down, waiting at most the shutdown timeout;
     /// returns what went wrong. Spans ended afterwards are dropped.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SpansLost`] when any span was lost, with the count of each reason and the
+    /// error that came with it (a failed export, a shutdown that ran out of time); otherwise
+    /// that error alone ([`Error::Export`], [`Error::ShutdownTimeout`], ...).
     pub fn shutdown(mut self) -> Result<(), Error> {
         match self.installed.take() {
             Some(installed) => installed.shutdown(),
@@ -130,6 +162,7 @@ impl Installed {
             id,
             health,
             stopping,
+            collector,
             #[cfg(feature = "otlp-logs")]
             logs,
         } = self;
@@ -169,6 +202,14 @@ impl Installed {
         let result = explain(result, &health);
         #[cfg(feature = "otlp-logs")]
         let result = result.and(logs_result);
+        // Read once the export runtime stopped: nothing is on its way any more.
+        let stats = collector.as_ref().map(Collector::stats).unwrap_or_default();
+        if stats.dropped() > 0 {
+            return Err(Error::SpansLost {
+                stats,
+                cause: result.err().map(Box::new),
+            });
+        }
         result
     }
 }

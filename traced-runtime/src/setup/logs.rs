@@ -24,8 +24,10 @@ use crate::setup::env::{self, Env};
 ///
 /// # Errors
 ///
-/// As [`Telemetry::install`](crate::TelemetryBuilder::install): an invalid endpoint or
-/// header, a TLS file that cannot be read, a protocol whose feature is off.
+/// A protocol, compression or https endpoint whose cargo feature is off; the export thread
+/// cannot start. An invalid variable is not an error: it is reported on stderr, once, and
+/// what it would have set is left at its default (as for
+/// [`Telemetry::install`](crate::TelemetryBuilder::install)).
 pub fn install() -> Result<LogsGuard, Error> {
     install_with_env(env::read())
 }
@@ -36,7 +38,7 @@ pub fn install() -> Result<LogsGuard, Error> {
 ///
 /// See [`install`].
 pub fn install_with_env(env: Env) -> Result<LogsGuard, Error> {
-    let config::Resolved { config, warnings } = config::resolve(&Settings::default(), &env)?;
+    let config::Resolved { config, warnings } = config::load(&Settings::default(), &env)?;
     for warning in &warnings {
         eprintln!("traced: {warning}");
     }
@@ -62,6 +64,7 @@ pub(crate) fn build(config: &Config, runtime: Option<&Handle>) -> Result<LogsGua
         let endpoint = otlp.logs_endpoint.clone()?;
         Some(OtlpConfig {
             endpoint,
+            tls: otlp.logs_tls.clone(),
             ..otlp.clone()
         })
     });

@@ -106,10 +106,25 @@ pub struct TelemetryBuilder {
 
 impl std::fmt::Debug for TelemetryBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Headers are not shown: they may hold secrets.
+        // Header values and the userinfo and query of endpoints are not shown: they may hold
+        // secrets.
+        use crate::redact::{self, REDACTED};
+        let otlp = &self.settings.otlp;
+        let headers: Vec<(&str, &str)> = otlp
+            .headers
+            .iter()
+            .map(|(name, _)| (name.as_str(), REDACTED))
+            .collect();
         f.debug_struct("TelemetryBuilder")
             .field("service_name", &self.settings.service_name)
             .field("exporters", &self.settings.exporters)
+            .field("otlp_endpoint", &otlp.endpoint.as_deref().map(redact::url))
+            .field(
+                "otlp_traces_endpoint",
+                &otlp.traces_endpoint.as_deref().map(redact::url),
+            )
+            .field("otlp_protocol", &otlp.protocol)
+            .field("otlp_headers", &headers)
             .finish_non_exhaustive()
     }
 }
@@ -362,7 +377,7 @@ impl TelemetryBuilder {
     /// and their defaults used; invalid builder values are errors.
     pub fn install(mut self) -> Result<TelemetryGuard, Error> {
         let env = self.env.take().unwrap_or_else(env::read);
-        let config::Resolved { config, warnings } = config::resolve(&self.settings, &env)?;
+        let config::Resolved { config, warnings } = config::load(&self.settings, &env)?;
         for warning in &warnings {
             eprintln!("traced: {warning}");
         }
@@ -459,6 +474,7 @@ impl TelemetryBuilder {
             pipeline = pipeline.with_provider_builder(configure);
         }
         let (provider, fast) = pipeline.build()?;
+        let collector = fast.as_ref().map(|fast| fast.collector.clone());
         builder::install(&provider, fast);
         opentelemetry::global::set_text_map_propagator(composite::build(
             &config.propagators,
@@ -473,6 +489,7 @@ impl TelemetryBuilder {
             id,
             health,
             stopping,
+            collector,
         );
         #[cfg(feature = "otlp-logs")]
         let guard = guard.with_logs(logs);

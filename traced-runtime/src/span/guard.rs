@@ -26,8 +26,8 @@ use crate::pipeline::fast_tracer::TracerRef;
 use crate::pipeline::ids;
 use crate::pipeline::record::{Code, InlineAttributes, SpanRecord};
 use crate::semconv::{CANCELLED, RETURN_VALUE};
-use crate::span::callsite::Callsite;
-use crate::span::exception::{self, ErrorSink};
+use crate::span::callsite::{self, Callsite};
+use crate::span::exception::{self, ErrorMark, ErrorSink, Marked};
 use crate::span::outcome::Outcome;
 
 /// The attributes of a span being started; filled only when the span is recording.
@@ -55,6 +55,9 @@ pub struct SpanGuard {
     fast: bool,
     unset_status: bool,
     finished: bool,
+    /// The `#[traced]` function, made the running one on this thread while its body runs (for
+    /// the scope and `code.function.name` of `in_span` spans inside); `None` for `in_span`.
+    callsite: Option<&'static Callsite>,
 }
 
 impl SpanGuard {
@@ -65,7 +68,7 @@ impl SpanGuard {
         parent: Option<&Context>,
         attrs: impl FnOnce(&mut Attributes),
     ) -> Self {
-        Self::start_with(
+        let mut guard = Self::start_with(
             Cow::Borrowed(callsite.name),
             &callsite.kind,
             Code::Callsite(callsite),
@@ -73,7 +76,9 @@ impl SpanGuard {
             callsite.unset_status,
             callsite.attr_count,
             attrs,
-        )
+        );
+        guard.callsite = Some(callsite);
+        guard
     }
 
     /// Starts a span named at run time (`in_span`), with status Unset on success.
@@ -84,7 +89,10 @@ impl SpanGuard {
         Self::start_with(
             name,
             &SpanKind::Internal,
-            Code::Location(location),
+            Code::Location {
+                location,
+                within: callsite::current(),
+            },
             None,
             true,
             0,
@@ -105,13 +113,43 @@ impl SpanGuard {
             Tracer::Fast(tracer) => {
                 Self::start_fast(tracer, name, kind, code, parent, unset_status, attrs)
             }
+            Tracer::Disabled => Self::not_recording(None, unset_status),
+            Tracer::Sdk(_) | Tracer::Global(_) => {
+                // The SDK tracer of the crate's scope, resolved once per thread.
+                dispatch::with_scoped_tracer(tracer, code.scope(), |tracer| {
+                    Self::start_sdk(
+                        tracer,
+                        name,
+                        kind,
+                        code,
+                        parent,
+                        unset_status,
+                        attr_count,
+                        attrs,
+                    )
+                })
+            }
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn start_sdk(
+        tracer: &Tracer,
+        name: Cow<'static, str>,
+        kind: &SpanKind,
+        code: Code,
+        parent: Option<&Context>,
+        unset_status: bool,
+        attr_count: usize,
+        attrs: impl FnOnce(&mut Attributes),
+    ) -> Self {
+        let builder = SpanBuilder::from_name(name).with_kind(kind.clone());
+        match tracer {
             Tracer::Sdk(sdk) => {
-                let builder = SpanBuilder::from_name(name).with_kind(kind.clone());
                 let span = with_parent(parent, |parent| sdk.build_with_context(builder, parent));
                 Self::from_sdk_span(span, code, parent, unset_status, attr_count, attrs)
             }
             Tracer::Global(global) => {
-                let builder = SpanBuilder::from_name(name).with_kind(kind.clone());
                 let span = with_parent(parent, |parent| global.build_with_context(builder, parent));
                 if !span.span_context().is_valid()
                     && !with_parent(parent, Context::is_telemetry_suppressed)
@@ -121,8 +159,8 @@ impl SpanGuard {
                 }
                 Self::from_sdk_span(span, code, parent, unset_status, attr_count, attrs)
             }
-            Tracer::Disabled => Self::not_recording(None, unset_status),
-        })
+            Tracer::Fast(_) | Tracer::Disabled => Self::not_recording(None, unset_status),
+        }
     }
 
     fn not_recording(cx: Option<Context>, unset_status: bool) -> Self {
@@ -132,6 +170,7 @@ impl SpanGuard {
             fast: false,
             unset_status,
             finished: false,
+            callsite: None,
         }
     }
 
@@ -170,7 +209,13 @@ impl SpanGuard {
                 // to children and propagators; no ids, no context, no allocation.
                 return Some(Decided::FollowParent);
             }
-            let flags = parent.trace_flags();
+            // Every bit of the parent's flags goes on (Level 2's `random` included); a new
+            // trace has random ids, and says so.
+            let flags = if parent.is_valid() {
+                parent.trace_flags()
+            } else {
+                ids::RANDOM_TRACE_ID
+            };
             let flags = match result.decision {
                 SamplingDecision::RecordAndSample => flags.with_sampled(true),
                 _ => flags.with_sampled(false),
@@ -219,6 +264,7 @@ impl SpanGuard {
             attributes: attributes.0,
             events: Vec::new(),
             status: Status::Unset,
+            error_mark: ErrorMark::default(),
         };
         let record = Box::new(record);
         let span = FastSpan::new(record, tracer.clone());
@@ -229,6 +275,7 @@ impl SpanGuard {
             fast: true,
             unset_status,
             finished: false,
+            callsite: None,
         }
     }
 
@@ -245,6 +292,8 @@ impl SpanGuard {
             code.add_attributes(&mut attributes.0);
             attrs(&mut attributes);
             span.set_attributes(attributes.0);
+            // The error mark and the status live with the span (see `span::exception`).
+            let span = Marked::new(span);
             let cx = with_parent(parent, |parent| parent.with_span(span));
             return SpanGuard {
                 cx: Some(cx),
@@ -252,6 +301,7 @@ impl SpanGuard {
                 fast: false,
                 unset_status,
                 finished: false,
+                callsite: None,
             };
         }
         let span_context = span.span_context().clone();
@@ -272,7 +322,11 @@ impl SpanGuard {
             return f();
         }
         let attached = self.cx.clone().map(Context::attach);
+        let running = self.callsite.map(callsite::enter);
         let result = panic::catch_unwind(AssertUnwindSafe(f));
+        if let Some(previous) = running {
+            callsite::leave(previous);
+        }
         drop(attached);
         match result {
             Ok(value) => value,
@@ -308,15 +362,11 @@ impl SpanGuard {
             return;
         }
         let unset_status = self.unset_status;
-        self.end_with(|sink| {
-            let already_recorded = exception::take_recorded(sink.span_id());
-            match outcome {
-                Outcome::Success if !unset_status && !already_recorded => {
-                    sink.set_status(Status::Ok);
-                }
-                Outcome::Error(error) if !already_recorded => exception::record(sink, &error),
-                _ => {}
-            }
+        // The span itself knows whether the error is recorded already (see `span::exception`).
+        self.end_with(|sink| match outcome {
+            Outcome::Success if !unset_status => exception::record_success(sink),
+            Outcome::Error(error) => exception::record_returned(sink, &error),
+            Outcome::Success => {}
         });
     }
 

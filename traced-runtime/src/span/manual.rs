@@ -66,7 +66,10 @@ impl CurrentSpan {
     }
 
     /// Records `error` as the `#[traced]` macro does: an `exception` event, `error.type`, status
-    /// ERROR. When the traced function then returns the same error, it is not recorded twice.
+    /// ERROR. When the traced function then returns the same error (same type and message), it
+    /// is not recorded twice: the span keeps the mark, whatever thread the function ends on and
+    /// whatever traced functions fail in between. Another error returned is recorded too, and
+    /// its message becomes the status message.
     pub fn record_error<E: Error + 'static>(&self, error: &E) {
         let mut span = self.cx.span();
         if span.is_recording() {
@@ -110,6 +113,10 @@ pub fn record_error<E: Error + 'static>(error: &E) {
 
 /// Runs `f` in a new child span named `name`, current while `f` runs. The status stays Unset
 /// (set it with `current_span().set_status(..)`), except for a panic, recorded as an error.
+///
+/// Inside a `#[traced]` function, the span carries that function's instrumentation scope (its
+/// crate's name and version) and its `code.function.name`; `code.file.path` and
+/// `code.line.number` are where `in_span` is called.
 #[track_caller]
 pub fn in_span<R>(name: impl Into<Cow<'static, str>>, f: impl FnOnce() -> R) -> R {
     let mut span = SpanGuard::start_named(name.into(), Location::caller());

@@ -16,6 +16,7 @@ use opentelemetry::{Context, KeyValue};
 
 use crate::pipeline::dispatch::{self, Tracer};
 use crate::semconv::{CANCELLED, ERROR_TYPE};
+use crate::span::callsite::CrateScope;
 use crate::span::{exception, outcome};
 
 /// The span of one operation; see the module documentation.
@@ -29,18 +30,20 @@ pub(crate) struct OperationSpan {
 }
 
 impl OperationSpan {
-    /// Starts a span under `parent`.
+    /// Starts a span of the integration whose scope is `scope` under `parent`.
     pub(crate) fn start(
+        scope: CrateScope,
         name: Cow<'static, str>,
         kind: SpanKind,
         attributes: Vec<KeyValue>,
         parent: &Context,
     ) -> Self {
-        Self::start_with_links(name, kind, attributes, Vec::new(), parent)
+        Self::start_with_links(scope, name, kind, attributes, Vec::new(), parent)
     }
 
     /// Starts a span under `parent`, linked to `links` (a consumer's batch, a trace of its own).
     pub(crate) fn start_with_links(
+        scope: CrateScope,
         name: Cow<'static, str>,
         kind: SpanKind,
         attributes: Vec<KeyValue>,
@@ -53,7 +56,15 @@ impl OperationSpan {
         if !links.is_empty() {
             builder = builder.with_links(links);
         }
-        dispatch::with_tracer(|tracer| match tracer {
+        dispatch::with_tracer(|tracer| {
+            dispatch::with_scoped_tracer(tracer, Some(scope), |tracer| {
+                Self::start_on(tracer, builder, parent)
+            })
+        })
+    }
+
+    fn start_on(tracer: &Tracer, builder: SpanBuilder, parent: &Context) -> Self {
+        match tracer {
             Tracer::Fast(tracer) => {
                 Self::new(tracer.sdk.build_with_context(builder, parent), parent)
             }
@@ -64,7 +75,7 @@ impl OperationSpan {
                 recording: false,
                 ended: false,
             },
-        })
+        }
     }
 
     fn new<S: opentelemetry::trace::Span + Send + Sync + 'static>(

@@ -21,7 +21,7 @@ impl Grpc {
         source_name: &'static str,
     ) -> Result<Grpc, Error> {
         let invalid = |reason: String| Error::InvalidEndpoint {
-            endpoint: config.endpoint.clone(),
+            endpoint: crate::redact::url(&config.endpoint),
             source_name,
             reason,
         };
@@ -34,13 +34,13 @@ impl Grpc {
         #[cfg(feature = "tls")]
         let endpoint = if config.endpoint.to_ascii_lowercase().starts_with("https://") {
             use tonic::transport::{Certificate, ClientTlsConfig, Identity};
-            let files = super::tls_files(config)?;
+            // The files were read and checked with the configuration (`setup::config`).
             let mut tls = ClientTlsConfig::new();
-            tls = match files.ca {
+            tls = match config.tls.ca_pem() {
                 Some(ca) => tls.ca_certificate(Certificate::from_pem(ca)),
                 None => tls.with_native_roots(),
             };
-            if let Some((cert, key)) = files.identity {
+            if let Some((cert, key)) = config.tls.identity_pem() {
                 tls = tls.identity(Identity::from_pem(cert, key));
             }
             endpoint
@@ -92,17 +92,30 @@ impl Grpc {
                     std::error::Error::source(&status),
                     ": ",
                 );
-                // The codes the OTLP specification calls retryable.
-                let retryable = matches!(
-                    status.code(),
-                    Code::Cancelled
-                        | Code::DeadlineExceeded
-                        | Code::Aborted
-                        | Code::OutOfRange
-                        | Code::Unavailable
-                        | Code::DataLoss
-                );
-                Err(Failure::new(reason, retryable))
+                // The wait the server asks for (`google.rpc.RetryInfo`).
+                let retry_after = super::retry::retry_info_delay(status.details());
+                // The codes the OTLP specification calls retryable (a refused connection is
+                // UNAVAILABLE); RESOURCE_EXHAUSTED only when the server says when to retry. A
+                // status the client made from a transport error (it has a source: a connection
+                // reset or broken in the middle of the export comes as UNKNOWN) is no verdict
+                // of the collector: retried like UNAVAILABLE.
+                let from_transport = std::error::Error::source(&status).is_some();
+                let retryable = from_transport
+                    || matches!(
+                        status.code(),
+                        Code::Cancelled
+                            | Code::DeadlineExceeded
+                            | Code::Aborted
+                            | Code::OutOfRange
+                            | Code::Unavailable
+                            | Code::DataLoss
+                    )
+                    || (status.code() == Code::ResourceExhausted && retry_after.is_some());
+                Err(Failure {
+                    reason,
+                    retryable,
+                    retry_after,
+                })
             }
         }
     }

@@ -36,7 +36,7 @@ impl Http {
             .endpoint
             .parse()
             .map_err(|error: ::http::uri::InvalidUri| Error::InvalidEndpoint {
-                endpoint: config.endpoint.clone(),
+                endpoint: crate::redact::url(&config.endpoint),
                 source_name,
                 reason: error.to_string(),
             })?;
@@ -106,16 +106,16 @@ impl Http {
             .map_err(|error| fatal(error.to_string()))?;
         let exchange = async {
             let response = self.client.request(request).await.map_err(|error| {
-                // Connection failures are transient as far as the client can tell.
-                Failure::new(render_chain(&error), error.is_connect())
+                // Whatever the connection did (refused, reset mid-export, closed before the
+                // answer) is transient as far as the client can tell: retried like a 503.
+                Failure::new(render_chain(&error), true)
             })?;
             let status = response.status();
             let retry_after = response
                 .headers()
                 .get(::http::header::RETRY_AFTER)
                 .and_then(|value| value.to_str().ok())
-                .and_then(|value| value.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
+                .and_then(super::retry::retry_after);
             // Read the body so the connection can be reused.
             let _ = response.into_body().collect().await;
             if status.is_success() {
@@ -165,10 +165,10 @@ fn tls_config(config: &OtlpConfig) -> Result<rustls::ClientConfig, Error> {
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
-    let files = super::tls_files(config)?;
+    // The files were read and checked with the configuration (`setup::config`).
     let mut roots = rustls::RootCertStore::empty();
     let https = config.endpoint.to_ascii_lowercase().starts_with("https://");
-    match &files.ca {
+    match config.tls.ca_pem() {
         Some(ca) => {
             for cert in CertificateDer::pem_slice_iter(ca) {
                 let cert =
@@ -195,12 +195,12 @@ fn tls_config(config: &OtlpConfig) -> Result<rustls::ClientConfig, Error> {
         .with_safe_default_protocol_versions()
         .map_err(|error| Error::Tls(error.to_string()))?
         .with_root_certificates(roots);
-    match files.identity {
+    match config.tls.identity_pem() {
         Some((cert, key)) => {
-            let chain = CertificateDer::pem_slice_iter(&cert)
+            let chain = CertificateDer::pem_slice_iter(cert)
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|error| Error::Tls(format!("the client certificate file: {error}")))?;
-            let key = PrivateKeyDer::from_pem_slice(&key)
+            let key = PrivateKeyDer::from_pem_slice(key)
                 .map_err(|error| Error::Tls(format!("the client key file: {error}")))?;
             builder
                 .with_client_auth_cert(chain, key)

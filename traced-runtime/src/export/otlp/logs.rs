@@ -25,6 +25,7 @@ pub(crate) struct OtlpLogExporter {
     >,
     resource: opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema,
     runtime: Handle,
+    /// The endpoint as printed: its userinfo and query redacted.
     endpoint: String,
     timeout: Duration,
     last_error: LastError,
@@ -52,7 +53,7 @@ impl OtlpLogExporter {
             client: Arc::new(crate::export::OtlpClient::new(config, runtime, stopping)?),
             resource: Default::default(),
             runtime: runtime.clone(),
-            endpoint: config.endpoint.clone(),
+            endpoint: crate::redact::url(&config.endpoint),
             timeout: config.timeout,
         })
     }

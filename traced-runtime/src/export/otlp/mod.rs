@@ -9,26 +9,24 @@ mod grpc;
 mod http;
 #[cfg(feature = "otlp-logs")]
 mod logs;
-#[cfg(feature = "tls")]
-mod tls;
+mod retry;
 mod traces;
 
 #[cfg(feature = "otlp-logs")]
 pub(crate) use logs::OtlpLogExporter;
-#[cfg(feature = "tls")]
-use tls::tls_files;
 pub(crate) use traces::OtlpExporter;
 
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use tokio::runtime::Handle;
 
 use crate::error::Error;
+use crate::redact;
 use crate::setup::config::{Compression, OtlpConfig, Protocol};
 
 const USER_AGENT: &str = concat!("OTel-OTLP-Exporter-Rust/traced-", env!("CARGO_PKG_VERSION"));
@@ -114,6 +112,7 @@ otlp_request!(
 /// Sends the export requests of one signal to the collector, retrying transient failures.
 pub(crate) struct OtlpClient<R> {
     transport: Transport,
+    /// The endpoint as printed: its userinfo and query redacted.
     endpoint: String,
     timeout: Duration,
     /// Set when shutdown starts: failed exports are no longer retried.
@@ -152,16 +151,8 @@ impl<R: OtlpRequest> OtlpClient<R> {
         if https && !cfg!(feature = "tls") {
             return Err(Error::FeatureDisabled {
                 feature: "tls",
-                what: format!("the https endpoint {}", config.endpoint),
+                what: format!("the https endpoint {}", redact::url(&config.endpoint)),
             });
-        }
-        if config.client_key.is_some() != config.client_certificate.is_some() {
-            return Err(Error::Tls(
-                "a client certificate and a client key go together: set both \
-                 OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY \
-                 (or give both to otlp_client_identity), or neither"
-                    .into(),
-            ));
         }
         let transport = match config.protocol {
             #[cfg(feature = "otlp-grpc")]
@@ -179,32 +170,41 @@ impl<R: OtlpRequest> OtlpClient<R> {
         };
         Ok(OtlpClient {
             transport,
-            endpoint: config.endpoint.clone(),
+            endpoint: redact::url(&config.endpoint),
             timeout: config.timeout,
             stopping,
             request: PhantomData,
         })
     }
 
-    /// Sends `request`, retrying transient failures (unless shutting down); the error
-    /// names the endpoint and, when its port is the other transport's, says so.
+    /// Sends `request`, retrying transient failures (unless shutting down) with backoff until
+    /// the export deadline, the OTLP timeout (see [`retry`]); the error names the endpoint
+    /// and, when its port is the other transport's, says so.
     pub(crate) async fn send(&self, request: R) -> Result<(), String> {
-        let mut delays = RETRY_DELAYS.iter();
+        let deadline = Instant::now() + self.timeout;
+        let mut backoff = retry::Backoff::new(deadline);
         loop {
+            // Each attempt has what is left of the deadline.
+            let timeout = deadline
+                .saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(1));
             let result = match &self.transport {
                 #[cfg(feature = "otlp-grpc")]
-                Transport::Grpc(grpc) => grpc.export(&request, self.timeout).await,
+                Transport::Grpc(grpc) => grpc.export(&request, timeout).await,
                 #[cfg(feature = "otlp-http")]
-                Transport::Http(http) => http.export(&request, self.timeout).await,
+                Transport::Http(http) => http.export(&request, timeout).await,
             };
             let failure = match result {
                 Ok(()) => return Ok(()),
                 Err(failure) => failure,
             };
             let retry = failure.retryable && !self.stopping.load(Ordering::Relaxed);
-            match delays.next().filter(|_| retry) {
-                // The caller's export timeout bounds the waits too.
-                Some(delay) => tokio::time::sleep(backoff(*delay, failure.retry_after)).await,
+            // The caller's export timeout (`OTEL_BSP_EXPORT_TIMEOUT`) bounds the waits too.
+            match retry
+                .then(|| backoff.next_wait(failure.retry_after))
+                .flatten()
+            {
+                Some(wait) => self.sleep(wait).await,
                 None => {
                     return Err(format!(
                         "{} export to {} failed: {}{}",
@@ -220,6 +220,20 @@ impl<R: OtlpRequest> OtlpClient<R> {
 }
 
 impl<R> OtlpClient<R> {
+    /// Waits `wait`, or less when shutdown starts meanwhile: then one last attempt is made
+    /// at once, so that shutdown is not held up by a backoff.
+    async fn sleep(&self, wait: Duration) {
+        const SLICE: Duration = Duration::from_millis(25);
+        let until = tokio::time::Instant::now() + wait;
+        while !self.stopping.load(Ordering::Relaxed) {
+            let left = until.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            tokio::time::sleep(left.min(SLICE)).await;
+        }
+    }
+
     fn is_grpc(&self) -> bool {
         match &self.transport {
             #[cfg(feature = "otlp-grpc")]
@@ -241,19 +255,12 @@ impl<R> OtlpClient<R> {
     }
 }
 
-/// Waits before each retry of a transient failure (the specification's exponential
-/// backoff, kept short: the batch export timeout bounds the whole anyway).
-const RETRY_DELAYS: [Duration; 3] = [
-    Duration::from_millis(100),
-    Duration::from_millis(400),
-    Duration::from_millis(1600),
-];
-
 /// Why one request failed, and whether trying again may help.
 pub(super) struct Failure {
     reason: String,
     retryable: bool,
-    /// How long the collector asked to wait (HTTP `Retry-After` in seconds).
+    /// How long the collector asked to wait (HTTP `Retry-After` in seconds, gRPC
+    /// `RetryInfo`).
     retry_after: Option<Duration>,
 }
 
@@ -265,15 +272,6 @@ impl Failure {
             retry_after: None,
         }
     }
-}
-
-/// `delay` with ±50 % jitter, so that many processes do not retry in step; at least what
-/// the collector asked for.
-fn backoff(delay: Duration, retry_after: Option<Duration>) -> Duration {
-    use opentelemetry_sdk::trace::{IdGenerator as _, RandomIdGenerator};
-    let random = u64::from_be_bytes(RandomIdGenerator::default().new_span_id().to_bytes());
-    let jittered = delay.mul_f64(0.5 + (random % 1000) as f64 / 1000.0);
-    jittered.max(retry_after.unwrap_or_default())
 }
 
 // Boxed: the two clients differ much in size, and one exists per pipeline.

@@ -13,7 +13,7 @@ pub(super) fn resolve_batch(
         Some(0) => return Err(invalid("batch_max_queue_size", "must be at least 1")),
         Some(size) => size,
         None => r
-            .parse_with_default(
+            .parse(
                 OTEL_BSP_MAX_QUEUE_SIZE,
                 positive,
                 &OTEL_BSP_MAX_QUEUE_SIZE_DEFAULT.to_string(),
@@ -27,7 +27,7 @@ pub(super) fn resolve_batch(
         }
         Some(delay) => delay,
         None => r
-            .parse_with_default(OTEL_BSP_SCHEDULE_DELAY, millis, "5000", parse_millis)
+            .parse(OTEL_BSP_SCHEDULE_DELAY, millis, "5000", parse_millis)
             .unwrap_or(OTEL_BSP_SCHEDULE_DELAY_DEFAULT),
     };
     let export_timeout = match settings.export_timeout {
@@ -36,14 +36,14 @@ pub(super) fn resolve_batch(
         }
         Some(timeout) => timeout,
         None => r
-            .parse_with_default(OTEL_BSP_EXPORT_TIMEOUT, millis, "30000", parse_millis)
+            .parse(OTEL_BSP_EXPORT_TIMEOUT, millis, "30000", parse_millis)
             .unwrap_or(OTEL_BSP_EXPORT_TIMEOUT_DEFAULT),
     };
     let mut max_export_batch_size = match settings.max_export_batch_size {
         Some(0) => return Err(invalid("batch_max_export_batch_size", "must be at least 1")),
         Some(size) => size,
         None => r
-            .parse_with_default(
+            .parse(
                 OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
                 positive,
                 &OTEL_BSP_MAX_EXPORT_BATCH_SIZE_DEFAULT.to_string(),
@@ -58,7 +58,7 @@ pub(super) fn resolve_batch(
                 format!("{max_export_batch_size} is more than the queue size {max_queue_size}"),
             ));
         }
-        r.warnings.push(format!(
+        r.warn(OTEL_BSP_MAX_EXPORT_BATCH_SIZE, format!(
             "the export batch size ({max_export_batch_size}, {OTEL_BSP_MAX_EXPORT_BATCH_SIZE}) is more than \
              the queue size ({max_queue_size}, {OTEL_BSP_MAX_QUEUE_SIZE}); using {max_queue_size}"
         ));
@@ -74,7 +74,7 @@ pub(super) fn resolve_batch(
 pub(super) fn resolve_limits(r: &mut Reader<'_>) -> Limits {
     let count = "a non-negative integer";
     let parse = |v: &str| v.parse::<u32>().ok();
-    let limit = |r: &mut Reader<'_>, names: &[&str], default: u32| {
+    let limit = |r: &mut Reader<'_>, names: &[&'static str], default: u32| {
         r.parse_first(names, count, &default.to_string(), parse)
             .unwrap_or(default)
     };

@@ -1,11 +1,14 @@
-//! The pure decision: builder values and an environment in, the configuration out.
+//! The decision: builder values and an environment in, the configuration out.
 //!
-//! [`resolve`] never reads the process environment, the clock or the file system, so every
-//! rule below is table-tested (`tests` beside the code of each rule). Precedence, for every setting: a builder
-//! value, then the signal-specific variable (`OTEL_EXPORTER_OTLP_TRACES_*`), then the generic
-//! one, then the specification's default. An invalid variable gives a warning naming the
-//! variable, the value (never for headers: they hold secrets) and the default used, and is
-//! otherwise ignored, as the specification asks; an invalid builder value is an [`Error`].
+//! The rules never read the process environment, the clock or the file system, so every rule
+//! below is table-tested (`tests` beside the code of each rule); [`load`] then reads the TLS
+//! files they name (`tls_files`), the one step that touches the file system. Precedence, for
+//! every setting: a builder value, then the signal-specific variable
+//! (`OTEL_EXPORTER_OTLP_TRACES_*`), then the generic one, then the specification's default.
+//! An invalid variable gives one warning (however many settings read it) naming the
+//! variable, the value (never for headers: they hold secrets; URLs redacted) and what is used
+//! instead, and is otherwise ignored, as the specification asks; an invalid builder value is
+//! an [`Error`].
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -23,13 +26,15 @@ mod resource;
 mod selection;
 #[cfg(test)]
 mod table;
+mod tls_files;
 
 use limits::{resolve_batch, resolve_limits};
 use otlp::resolve_otlp;
 use reader::{parse_bool, Reader};
 use resource::resolve_resource;
-pub(crate) use resource::{parse_key_values, SERVICE_NAME};
+pub(crate) use resource::SERVICE_NAME;
 use selection::{resolve_exporters, resolve_propagators, resolve_sampler};
+pub(crate) use tls_files::Tls;
 
 /// The OTLP transport.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,6 +65,27 @@ impl Protocol {
             Protocol::Grpc => "grpc",
             Protocol::HttpProtobuf => "http/protobuf",
             Protocol::HttpJson => "http/json",
+        }
+    }
+
+    /// Whether this build has the protocol's transport (when it has none, the default is
+    /// taken and refused when the exporter is built: the build is what to fix).
+    fn is_compiled(self) -> bool {
+        match self {
+            _ if !cfg!(any(feature = "otlp-grpc", feature = "otlp-http")) => true,
+            Protocol::Grpc => cfg!(feature = "otlp-grpc"),
+            Protocol::HttpProtobuf | Protocol::HttpJson => cfg!(feature = "otlp-http"),
+        }
+    }
+
+    /// The values `OTEL_EXPORTER_OTLP_PROTOCOL` may take in this build.
+    fn expected() -> &'static str {
+        match (cfg!(feature = "otlp-grpc"), cfg!(feature = "otlp-http")) {
+            (true, false) => "grpc (the `otlp-http` feature of traced-runtime is off)",
+            (false, true) => {
+                "http/protobuf or http/json (the `otlp-grpc` feature of traced-runtime is off)"
+            }
+            _ => "grpc, http/protobuf or http/json",
         }
     }
 
@@ -198,29 +224,37 @@ pub(crate) struct OtlpConfig {
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) timeout: Duration,
     pub(crate) compression: Compression,
-    pub(crate) certificate: Option<PathBuf>,
-    pub(crate) client_key: Option<PathBuf>,
-    pub(crate) client_certificate: Option<PathBuf>,
+    /// The CA and client identity files of the traces endpoint (read by [`load`]).
+    pub(crate) tls: Tls,
+    /// The same for the logs endpoint (`OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE`, ..).
+    #[cfg(feature = "otlp-logs")]
+    pub(crate) logs_tls: Tls,
 }
 
 impl std::fmt::Debug for OtlpConfig {
-    /// Header values are redacted: they hold secrets.
+    /// Header values, and the userinfo and query of endpoints, are redacted: they hold secrets.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::redact::{self, REDACTED};
         let headers: Vec<(&str, &str)> = self
             .headers
             .iter()
-            .map(|(name, _)| (name.as_str(), "<redacted>"))
+            .map(|(name, _)| (name.as_str(), REDACTED))
             .collect();
-        f.debug_struct("OtlpConfig")
-            .field("protocol", &self.protocol)
-            .field("endpoint", &self.endpoint)
-            .field("headers", &headers)
+        let mut f = f.debug_struct("OtlpConfig");
+        f.field("protocol", &self.protocol)
+            .field("endpoint", &redact::url(&self.endpoint));
+        #[cfg(feature = "otlp-logs")]
+        f.field(
+            "logs_endpoint",
+            &self.logs_endpoint.as_deref().map(redact::url),
+        );
+        f.field("headers", &headers)
             .field("timeout", &self.timeout)
             .field("compression", &self.compression)
-            .field("certificate", &self.certificate)
-            .field("client_key", &self.client_key)
-            .field("client_certificate", &self.client_certificate)
-            .finish()
+            .field("tls", &self.tls);
+        #[cfg(feature = "otlp-logs")]
+        f.field("logs_tls", &self.logs_tls);
+        f.finish()
     }
 }
 
@@ -253,61 +287,81 @@ pub(crate) struct Resolved {
     pub(crate) warnings: Vec<String>,
 }
 
-/// Decides the configuration from the builder's `settings` and the environment `env`.
+/// The configuration of `settings` and `env`, with the TLS files it names read: what
+/// `install()` uses. A file named by a variable that cannot be used is reported (once, with
+/// the rest) and left out; one named by the builder is an [`Error`].
+pub(crate) fn load(settings: &Settings, env: &Env) -> Result<Resolved, Error> {
+    let mut r = Reader::new(env);
+    let mut config = resolve_with(settings, &mut r)?;
+    if let Some(otlp) = &mut config.otlp {
+        tls_files::load(otlp, &mut r)?;
+    }
+    Ok(Resolved {
+        config,
+        warnings: r.into_warnings(),
+    })
+}
+
+/// Decides the configuration from the builder's `settings` and the environment `env`,
+/// without touching the file system (TLS files are named, not read: see [`load`]): what the
+/// table tests check.
+#[cfg(test)]
 pub(crate) fn resolve(settings: &Settings, env: &Env) -> Result<Resolved, Error> {
-    let mut r = Reader {
-        env,
-        warnings: Vec::new(),
-    };
+    let mut r = Reader::new(env);
+    let config = resolve_with(settings, &mut r)?;
+    Ok(Resolved {
+        config,
+        warnings: r.into_warnings(),
+    })
+}
+
+fn resolve_with(settings: &Settings, r: &mut Reader<'_>) -> Result<Config, Error> {
     let disabled = match settings.disabled {
         Some(disabled) => disabled,
         None => r
-            .parse(OTEL_SDK_DISABLED, "true or false", parse_bool)
+            .parse(OTEL_SDK_DISABLED, "true or false", "false", parse_bool)
             .unwrap_or(OTEL_SDK_DISABLED_DEFAULT),
     };
     if disabled {
         // Nothing is installed: the other variables are not even read, so nothing is reported.
-        return Ok(Resolved {
-            config: Config {
-                disabled,
-                resource: Vec::new(),
-                exporters: Vec::new(),
-                otlp: None,
-                sampler: None,
-                propagators: Vec::new(),
-                batch: BatchConfig::default(),
-                limits: Limits::default(),
-                attribute_value_length_limit: None,
-                shutdown_timeout: settings.shutdown_timeout,
-                no_color: false,
-            },
-            warnings: Vec::new(),
+        return Ok(Config {
+            disabled,
+            resource: Vec::new(),
+            exporters: Vec::new(),
+            otlp: None,
+            sampler: None,
+            propagators: Vec::new(),
+            batch: BatchConfig::default(),
+            limits: Limits::default(),
+            attribute_value_length_limit: None,
+            shutdown_timeout: settings.shutdown_timeout,
+            no_color: false,
         });
     }
 
-    let resource = resolve_resource(settings, &mut r);
+    let resource = resolve_resource(settings, r);
     let exporters = match &settings.exporters {
         Some(exporters) => exporters.clone(),
-        None => resolve_exporters(&mut r, settings.console_by_default),
+        None => resolve_exporters(r, settings.console_by_default),
     };
     let otlp = if exporters.contains(&ExporterSlot::Otlp) {
-        Some(resolve_otlp(&settings.otlp, &mut r)?)
+        Some(resolve_otlp(&settings.otlp, r)?)
     } else {
         None
     };
     let sampler = if settings.sampler_set {
         None
     } else {
-        Some(resolve_sampler(&mut r))
+        Some(resolve_sampler(r))
     };
     let propagators = match &settings.propagators {
         Some(propagators) => propagators.clone(),
-        None => resolve_propagators(&mut r),
+        None => resolve_propagators(r),
     };
-    let batch = resolve_batch(&settings.batch, &mut r)?;
+    let batch = resolve_batch(&settings.batch, r)?;
     let limits = match settings.limits {
         Some(limits) => limits,
-        None => resolve_limits(&mut r),
+        None => resolve_limits(r),
     };
     let attribute_value_length_limit = match settings.attribute_value_length_limit {
         Some(limit) => limit,
@@ -329,21 +383,18 @@ pub(crate) fn resolve(settings: &Settings, env: &Env) -> Result<Resolved, Error>
             return Err(invalid("shutdown_timeout", "must be more than zero"));
         }
     }
-    Ok(Resolved {
-        config: Config {
-            disabled,
-            resource,
-            exporters,
-            otlp,
-            sampler,
-            propagators,
-            batch,
-            limits,
-            attribute_value_length_limit,
-            shutdown_timeout: settings.shutdown_timeout,
-            no_color: r.env.get(NO_COLOR).is_some(),
-        },
-        warnings: r.warnings,
+    Ok(Config {
+        disabled,
+        resource,
+        exporters,
+        otlp,
+        sampler,
+        propagators,
+        batch,
+        limits,
+        attribute_value_length_limit,
+        shutdown_timeout: settings.shutdown_timeout,
+        no_color: r.env.get(NO_COLOR).is_some(),
     })
 }
 
@@ -390,9 +441,7 @@ mod tests {
         assert!(otlp.headers.is_empty());
         assert_eq!(otlp.timeout, Duration::from_secs(10));
         assert_eq!(otlp.compression, Compression::None);
-        assert_eq!(otlp.certificate, None);
-        assert_eq!(otlp.client_key, None);
-        assert_eq!(otlp.client_certificate, None);
+        assert_eq!(otlp.tls, Tls::default());
     }
 
     #[test]
@@ -409,9 +458,12 @@ mod tests {
             assert_eq!(config.disabled, disabled, "{value}");
             assert_eq!(!warnings.is_empty(), warns, "{value}: {warnings:?}");
             if warns {
-                assert_warned(
-                    &warnings,
-                    &[OTEL_SDK_DISABLED, &format!("{value:?}"), "default"],
+                assert_eq!(
+                    warnings,
+                    [format!(
+                        "{OTEL_SDK_DISABLED}={value:?} is invalid: expected true or false; \
+                         using false instead"
+                    )]
                 );
             }
         }

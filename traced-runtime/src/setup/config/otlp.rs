@@ -2,7 +2,9 @@
 //! files (`OTEL_EXPORTER_OTLP_{,TRACES_,LOGS_}*`).
 
 use super::reader::{parse_bool, parse_millis, Reader};
+use super::resource::{parse_entries, Entry};
 use super::*;
+use crate::redact;
 
 pub(super) fn resolve_otlp(
     settings: &OtlpSettings,
@@ -16,9 +18,9 @@ pub(super) fn resolve_otlp(
                     OTEL_EXPORTER_OTLP_TRACES_PROTOCOL,
                     OTEL_EXPORTER_OTLP_PROTOCOL,
                 ],
-                "grpc, http/protobuf or http/json",
+                Protocol::expected(),
                 Protocol::default_for_build().as_str(),
-                Protocol::parse,
+                |value| Protocol::parse(value).filter(|protocol| protocol.is_compiled()),
             )
             .unwrap_or_else(Protocol::default_for_build),
     };
@@ -41,10 +43,13 @@ pub(super) fn resolve_otlp(
     let logs_endpoint = match r.raw(OTEL_LOGS_EXPORTER, "otlp") {
         Some(value) if value.eq_ignore_ascii_case("none") => None,
         Some(value) if !value.eq_ignore_ascii_case("otlp") => {
-            let value = value.to_owned();
-            r.warnings.push(format!(
-                "{OTEL_LOGS_EXPORTER}={value:?} is not supported: expected otlp or none; using otlp"
-            ));
+            r.warn(
+                OTEL_LOGS_EXPORTER,
+                format!(
+                    "{OTEL_LOGS_EXPORTER}={value:?} is not supported: expected otlp or none; \
+                     using the default (otlp) instead"
+                ),
+            );
             Some(resolve_endpoint(
                 settings,
                 Signal::Logs,
@@ -62,30 +67,7 @@ pub(super) fn resolve_otlp(
         )?),
     };
 
-    let mut headers = r
-        .env
-        .get(OTEL_EXPORTER_OTLP_TRACES_HEADERS)
-        .map(|value| (OTEL_EXPORTER_OTLP_TRACES_HEADERS, value))
-        .or_else(|| {
-            r.env
-                .get(OTEL_EXPORTER_OTLP_HEADERS)
-                .map(|value| (OTEL_EXPORTER_OTLP_HEADERS, value))
-        })
-        .and_then(|(name, value)| {
-            let parsed = value
-                .ok()
-                .and_then(parse_key_values)
-                .filter(|headers| headers.iter().all(|(k, v)| header_problem(k, v).is_none()));
-            if parsed.is_none() {
-                r.warnings.push(format!(
-                    "{name} is invalid (the value is not shown: it may hold secrets): expected \
-                     `name1=value1,name2=value2` with valid header names and percent-encoded \
-                     values; sending no headers from it"
-                ));
-            }
-            parsed
-        })
-        .unwrap_or_default();
+    let mut headers = resolve_headers(r);
     for (name, value) in &settings.headers {
         if let Some(reason) = header_problem(name, value) {
             return Err(Error::InvalidHeader {
@@ -122,44 +104,27 @@ pub(super) fn resolve_otlp(
                     OTEL_EXPORTER_OTLP_TRACES_COMPRESSION,
                     OTEL_EXPORTER_OTLP_COMPRESSION,
                 ],
-                "gzip or none",
+                if cfg!(feature = "gzip") {
+                    "gzip or none"
+                } else {
+                    "none (the `gzip` feature of traced-runtime is off)"
+                },
                 OTEL_EXPORTER_OTLP_COMPRESSION_DEFAULT,
                 |v| match v.to_ascii_lowercase().as_str() {
-                    "gzip" => Some(Compression::Gzip),
+                    "gzip" if cfg!(feature = "gzip") => Some(Compression::Gzip),
                     "none" => Some(Compression::None),
                     _ => None,
                 },
             )
             .unwrap_or(Compression::None),
     };
-    let mut path = |builder: &Option<PathBuf>, names: [&str; 2]| {
-        builder.clone().or_else(|| {
-            names
-                .iter()
-                .find_map(|name| r.raw(name, "none").map(PathBuf::from))
-        })
+    let tls = tls_files::resolve(settings, Signal::Traces, r);
+    #[cfg(feature = "otlp-logs")]
+    let logs_tls = if logs_endpoint.is_some() {
+        tls_files::resolve(settings, Signal::Logs, r)
+    } else {
+        Tls::default()
     };
-    let certificate = path(
-        &settings.certificate,
-        [
-            OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE,
-            OTEL_EXPORTER_OTLP_CERTIFICATE,
-        ],
-    );
-    let client_key = path(
-        &settings.client_key,
-        [
-            OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY,
-            OTEL_EXPORTER_OTLP_CLIENT_KEY,
-        ],
-    );
-    let client_certificate = path(
-        &settings.client_certificate,
-        [
-            OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE,
-            OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE,
-        ],
-    );
     Ok(OtlpConfig {
         protocol,
         endpoint,
@@ -168,10 +133,73 @@ pub(super) fn resolve_otlp(
         headers,
         timeout,
         compression,
-        certificate,
-        client_key,
-        client_certificate,
+        tls,
+        #[cfg(feature = "otlp-logs")]
+        logs_tls,
     })
+}
+
+/// `OTEL_EXPORTER_OTLP_TRACES_HEADERS`, else `OTEL_EXPORTER_OTLP_HEADERS`: the valid entries,
+/// and one warning listing the invalid ones by position (and name, when it is valid), never a
+/// value: it may be a secret. Python's SDK also keeps the valid entries.
+fn resolve_headers(r: &mut Reader<'_>) -> Vec<(String, String)> {
+    let Some((name, value)) = [
+        OTEL_EXPORTER_OTLP_TRACES_HEADERS,
+        OTEL_EXPORTER_OTLP_HEADERS,
+    ]
+    .into_iter()
+    .find_map(|name| r.env.get(name).map(|value| (name, value))) else {
+        return Vec::new();
+    };
+    let Ok(value) = value else {
+        r.warn(
+            name,
+            format!("{name} is not valid UTF-8; sending no headers from it"),
+        );
+        return Vec::new();
+    };
+    let mut headers = Vec::new();
+    let mut invalid = Vec::new();
+    for (position, entry) in parse_entries(value).into_iter().enumerate() {
+        let position = position + 1;
+        match entry {
+            Entry::Valid(key, value) => match header_problem(&key, &value) {
+                None => headers.push((key, value)),
+                Some(_) if header_problem(&key, "").is_some() => {
+                    invalid.push(format!("entry {position}: not a valid header name"));
+                }
+                Some(_) => invalid.push(format!(
+                    "entry {position} ({key}): the value is not printable ASCII once decoded"
+                )),
+            },
+            Entry::NoEquals => invalid.push(format!("entry {position}: no `=`")),
+            Entry::EmptyKey => invalid.push(format!("entry {position}: no name before `=`")),
+            Entry::BadValue(key) if header_problem(&key, "").is_none() => invalid.push(format!(
+                "entry {position} ({key}): the value is not valid percent-encoded UTF-8"
+            )),
+            Entry::BadValue(_) => {
+                invalid.push(format!("entry {position}: not a valid header name"));
+            }
+        }
+    }
+    if !invalid.is_empty() {
+        let kept = if headers.is_empty() {
+            "sending no headers from it".to_owned()
+        } else {
+            let names: Vec<&str> = headers.iter().map(|(name, _)| name.as_str()).collect();
+            format!("sending the valid ones ({})", names.join(", "))
+        };
+        r.warn(
+            name,
+            format!(
+                "{name} has invalid entries (values are not shown: they may hold secrets): {}; \
+                 expected `name1=value1,name2=value2` with header names and percent-encoded \
+                 values; {kept}",
+                invalid.join("; ")
+            ),
+        );
+    }
+    headers
 }
 
 /// Why a header cannot be sent, if it cannot (RFC 9110 token name, visible ASCII value).
@@ -235,7 +263,7 @@ pub(super) fn resolve_endpoint(
     if let Some(endpoint) = builder_endpoint {
         return finish_endpoint(endpoint, true, protocol, insecure, path).map_err(|reason| {
             Error::InvalidEndpoint {
-                endpoint: endpoint.clone(),
+                endpoint: redact::url(endpoint),
                 source_name: "otlp_traces_endpoint",
                 reason,
             }
@@ -244,7 +272,7 @@ pub(super) fn resolve_endpoint(
     if let Some(endpoint) = &settings.endpoint {
         return finish_endpoint(endpoint, false, protocol, insecure, path).map_err(|reason| {
             Error::InvalidEndpoint {
-                endpoint: endpoint.clone(),
+                endpoint: redact::url(endpoint),
                 source_name: "otlp_endpoint",
                 reason,
             }
@@ -259,16 +287,23 @@ pub(super) fn resolve_endpoint(
         (signal.endpoint_variable(), true),
         (OTEL_EXPORTER_OTLP_ENDPOINT, false),
     ];
-    for (name, as_is) in candidates {
+    for (i, (name, as_is)) in candidates.into_iter().enumerate() {
         let Some(value) = r.raw(name, default) else {
             continue;
         };
-        let value = value.to_owned();
-        match finish_endpoint(&value, as_is, protocol, insecure, path) {
+        match finish_endpoint(value, as_is, protocol, insecure, path) {
             Ok(endpoint) => return Ok(endpoint),
-            Err(reason) => r.warnings.push(format!(
-                "{name}={value:?} is invalid: {reason}; ignoring it"
-            )),
+            Err(reason) => {
+                let next: Vec<&'static str> = candidates[i + 1..].iter().map(|(n, _)| *n).collect();
+                let fallback = r.fallback(&next, &format!("the default ({default})"));
+                r.warn(
+                    name,
+                    format!(
+                        "{name}={:?} is invalid: {reason}; using {fallback} instead",
+                        redact::url(value)
+                    ),
+                );
+            }
         }
     }
     finish_endpoint(default, false, protocol, insecure, path).map_err(|reason| {
@@ -644,12 +679,34 @@ mod tests {
             (&[(G, "novalue")], &[], true),
             (&[(G, "bad name=1")], &[], true),
             (&[(G, "a=%0A")], &[], true),
+            // The valid entries of a partly valid value are kept.
+            (
+                &[(G, "a=1,oops,b=2,c=%zz,bad name=3,d=%0A")],
+                &[("a", "1"), ("b", "2")],
+                true,
+            ),
+            (&[(T, "a=1,=2")], &[("a", "1")], true),
         ];
         for (vars, expected, warns) in table {
             let (otlp, warnings) = otlp_env(vars);
             assert_eq!(otlp.headers, pairs(expected), "{vars:?}");
-            assert_eq!(!warnings.is_empty(), *warns, "{vars:?}: {warnings:?}");
+            assert_eq!(
+                warnings.len(),
+                usize::from(*warns),
+                "{vars:?}: {warnings:?}"
+            );
         }
+        let (_, warnings) = otlp_env(&[(G, "a=1,oops,b=2,c=%zz,bad name=3,d=%0A")]);
+        assert_eq!(
+            warnings,
+            [format!(
+                "{G} has invalid entries (values are not shown: they may hold secrets): entry 2: \
+                 no `=`; entry 4 (c): the value is not valid percent-encoded UTF-8; entry 5: not \
+                 a valid header name; entry 6 (d): the value is not printable ASCII once decoded; \
+                 expected `name1=value1,name2=value2` with header names and percent-encoded \
+                 values; sending the valid ones (a, b)"
+            )]
+        );
         // Nor is a valid one, in the configuration's debug output.
         let (otlp, _) = otlp_env(&[(G, "authorization=Bearer%20hunter2")]);
         assert!(!format!("{otlp:?}").contains("hunter2"));
@@ -758,7 +815,7 @@ mod tests {
             assert_eq!(!warnings.is_empty(), *warns, "{vars:?}: {warnings:?}");
         }
 
-        let (otlp, _) = otlp_env(&[
+        let (otlp, warnings) = otlp_env(&[
             (OTEL_EXPORTER_OTLP_CERTIFICATE, "/generic/ca.pem"),
             (OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE, "/traces/ca.pem"),
             (OTEL_EXPORTER_OTLP_CLIENT_KEY, "/generic/key.pem"),
@@ -768,14 +825,20 @@ mod tests {
                 "/traces/cert.pem",
             ),
         ]);
-        assert_eq!(otlp.certificate, Some(PathBuf::from("/traces/ca.pem")));
-        assert_eq!(otlp.client_key, Some(PathBuf::from("/generic/key.pem")));
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(ca_path(&otlp.tls), Some("/traces/ca.pem"));
         assert_eq!(
-            otlp.client_certificate,
-            Some(PathBuf::from("/traces/cert.pem"))
+            identity_paths(&otlp.tls),
+            Some(("/traces/cert.pem", "/generic/key.pem"))
         );
-        let (otlp, _) = otlp_env(&[(OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY, "/traces/key.pem")]);
-        assert_eq!(otlp.client_key, Some(PathBuf::from("/traces/key.pem")));
+        let (otlp, _) = otlp_env(&[
+            (OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY, "/traces/key.pem"),
+            (OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE, "/generic/cert.pem"),
+        ]);
+        assert_eq!(
+            identity_paths(&otlp.tls),
+            Some(("/generic/cert.pem", "/traces/key.pem"))
+        );
 
         let settings = Settings {
             otlp: OtlpSettings {
@@ -802,11 +865,10 @@ mod tests {
             .unwrap();
         assert_eq!(otlp.timeout, ms(5));
         assert_eq!(otlp.compression, Compression::None);
-        assert_eq!(otlp.certificate, Some(PathBuf::from("/builder/ca.pem")));
-        assert_eq!(otlp.client_key, Some(PathBuf::from("/builder/key.pem")));
+        assert_eq!(ca_path(&otlp.tls), Some("/builder/ca.pem"));
         assert_eq!(
-            otlp.client_certificate,
-            Some(PathBuf::from("/builder/cert.pem"))
+            identity_paths(&otlp.tls),
+            Some(("/builder/cert.pem", "/builder/key.pem"))
         );
 
         let settings = Settings {

@@ -3,71 +3,97 @@
 
 use super::*;
 
-/// Reads variables, collecting a warning for each invalid one.
+/// Reads variables, collecting one warning for each invalid one.
 pub(super) struct Reader<'a> {
     pub(super) env: &'a Env,
-    pub(super) warnings: Vec<String>,
+    warnings: Vec<String>,
+    /// The variables already reported: each is reported once, however many settings read it
+    /// (`OTEL_ATTRIBUTE_COUNT_LIMIT` for three limits, `OTEL_EXPORTER_OTLP_ENDPOINT` for traces
+    /// and logs).
+    reported: Vec<&'static str>,
 }
 
-impl Reader<'_> {
-    /// The value of `name` if set and valid UTF-8.
-    pub(super) fn raw(&mut self, name: &str, default: &str) -> Option<&str> {
+impl<'a> Reader<'a> {
+    pub(super) fn new(env: &'a Env) -> Self {
+        Reader {
+            env,
+            warnings: Vec::new(),
+            reported: Vec::new(),
+        }
+    }
+
+    /// The warnings, each naming its variable, in the order the variables were read.
+    pub(super) fn into_warnings(self) -> Vec<String> {
+        self.warnings
+    }
+
+    /// Reports `variable` with `message` (which names it, the value unless secret, and what
+    /// is used instead), unless it was reported already.
+    pub(super) fn warn(&mut self, variable: &'static str, message: String) {
+        if !self.reported.contains(&variable) {
+            self.reported.push(variable);
+            self.warnings.push(message);
+        }
+    }
+
+    /// The value of `name` if set and valid UTF-8; `default` names what is used when it is not.
+    pub(super) fn raw(&mut self, name: &'static str, default: &str) -> Option<&'a str> {
         match self.env.get(name)? {
             Ok(value) => Some(value),
             Err(()) => {
-                self.warnings.push(format!(
-                    "{name} is not valid UTF-8; using the default ({default})"
-                ));
+                self.warn(
+                    name,
+                    format!("{name} is not valid UTF-8; using the default ({default}) instead"),
+                );
                 None
             }
         }
     }
 
-    /// `name` parsed by `parse`; a warning naming `expected` when it does not parse.
+    /// `name` parsed by `parse`; when it does not parse, a warning naming `expected` and the
+    /// `default` used instead.
     pub(super) fn parse<T>(
         &mut self,
-        name: &str,
-        expected: &str,
-        parse: impl Fn(&str) -> Option<T>,
-    ) -> Option<T> {
-        self.parse_with_default(name, expected, "the default", parse)
-    }
-
-    pub(super) fn parse_with_default<T>(
-        &mut self,
-        name: &str,
+        name: &'static str,
         expected: &str,
         default: &str,
         parse: impl Fn(&str) -> Option<T>,
     ) -> Option<T> {
-        let value = self.raw(name, default)?.to_owned();
-        let parsed = parse(&value);
+        let value = self.raw(name, default)?;
+        let parsed = parse(value);
         if parsed.is_none() {
-            self.warnings.push(format!(
-                "{name}={value:?} is invalid: expected {expected}; using {default} instead"
-            ));
+            self.warn(
+                name,
+                format!(
+                    "{name}={value:?} is invalid: expected {expected}; using {default} instead"
+                ),
+            );
         }
         parsed
     }
 
-    /// The first of `names` that is set and valid (the more specific first).
+    /// The first of `names` that is set and valid (the more specific first); an invalid one
+    /// says it falls back to the next one set, else to `default`.
     pub(super) fn parse_first<T>(
         &mut self,
-        names: &[&str],
+        names: &[&'static str],
         expected: &str,
         default: &str,
         parse: impl Fn(&str) -> Option<T>,
     ) -> Option<T> {
-        names.iter().find_map(|name| {
-            let fallback = names
-                .iter()
-                .skip_while(|other| *other != name)
-                .skip(1)
-                .find(|other| self.env.get(other).is_some())
-                .map(|other| (*other).to_owned())
-                .unwrap_or_else(|| default.to_owned());
-            self.parse_with_default(name, expected, &fallback, &parse)
+        names.iter().enumerate().find_map(|(i, name)| {
+            let fallback = self.fallback(&names[i + 1..], default);
+            self.parse(name, expected, &fallback, &parse)
         })
+    }
+
+    /// What is used when a variable is invalid: the first of `next` that is set, else
+    /// `default`.
+    pub(super) fn fallback(&self, next: &[&'static str], default: &str) -> String {
+        next.iter()
+            .find(|other| self.env.get(other).is_some())
+            .map(|other| (*other).to_owned())
+            .unwrap_or_else(|| default.to_owned())
     }
 }
 

@@ -6,17 +6,34 @@ use super::*;
 pub(super) fn resolve_resource(settings: &Settings, r: &mut Reader<'_>) -> Vec<KeyValue> {
     let mut resource = Vec::new();
     if let Some(value) = r.raw(OTEL_RESOURCE_ATTRIBUTES, "no attributes") {
-        let value = value.to_owned();
-        match parse_key_values(&value) {
-            Some(pairs) => resource.extend(
-                pairs
-                    .into_iter()
-                    .map(|(key, value)| KeyValue::new(key, value)),
-            ),
-            None => r.warnings.push(format!(
-                "{OTEL_RESOURCE_ATTRIBUTES}={value:?} is invalid: expected `key1=value1,key2=value2` \
-                 with percent-encoded values; using no attributes from it instead"
-            )),
+        // The valid entries are kept and the invalid ones reported, as Python's SDK does (the
+        // specification would discard the whole value; one typo would then lose them all).
+        let mut invalid = Vec::new();
+        for entry in parse_entries(value) {
+            match entry {
+                Entry::Valid(key, value) => resource.push(KeyValue::new(key, value)),
+                Entry::NoEquals => invalid.push("an entry without `=`".to_owned()),
+                Entry::EmptyKey => invalid.push("an entry without a key".to_owned()),
+                Entry::BadValue(key) => invalid.push(format!(
+                    "the value of {key:?} is not valid percent-encoded UTF-8"
+                )),
+            }
+        }
+        if !invalid.is_empty() {
+            let kept = if resource.is_empty() {
+                "using no attributes from it".to_owned()
+            } else {
+                let keys: Vec<&str> = resource.iter().map(|kv| kv.key.as_str()).collect();
+                format!("using the valid ones ({})", keys.join(", "))
+            };
+            r.warn(
+                OTEL_RESOURCE_ATTRIBUTES,
+                format!(
+                    "{OTEL_RESOURCE_ATTRIBUTES}={value:?} has invalid entries: {}; expected \
+                     `key1=value1,key2=value2` with percent-encoded values; {kept} instead",
+                    invalid.join(", ")
+                ),
+            );
         }
     }
     if let Some(name) = r.raw(OTEL_SERVICE_NAME, "unknown_service") {
@@ -41,20 +58,36 @@ pub(super) fn resolve_resource(settings: &Settings, r: &mut Reader<'_>) -> Vec<K
 
 pub(crate) use crate::semconv::{DEPLOYMENT_ENVIRONMENT_NAME, SERVICE_NAME, SERVICE_VERSION};
 
-/// Parses `key1=value1,key2=value2` (W3C baggage-like, values percent-encoded), the format of
-/// `OTEL_RESOURCE_ATTRIBUTES` and `OTEL_EXPORTER_OTLP_HEADERS`. `None` if any entry is invalid:
-/// the specification asks to discard the whole value then.
-pub(crate) fn parse_key_values(value: &str) -> Option<Vec<(String, String)>> {
+/// One entry of `key1=value1,key2=value2` (W3C baggage-like, values percent-encoded), the
+/// format of `OTEL_RESOURCE_ATTRIBUTES` and `OTEL_EXPORTER_OTLP_HEADERS`.
+#[derive(Debug, PartialEq)]
+pub(super) enum Entry {
+    /// The key and the decoded value, both trimmed.
+    Valid(String, String),
+    /// No `=`: the entry is not shown (it may be a secret pasted without its name).
+    NoEquals,
+    EmptyKey,
+    /// The value (not kept: it may be a secret) is not valid percent-encoded UTF-8.
+    BadValue(String),
+}
+
+/// The entries of `value`, empty ones skipped.
+pub(super) fn parse_entries(value: &str) -> Vec<Entry> {
     value
         .split(',')
         .filter(|entry| !entry.trim().is_empty())
         .map(|entry| {
-            let (key, value) = entry.split_once('=')?;
+            let Some((key, value)) = entry.split_once('=') else {
+                return Entry::NoEquals;
+            };
             let key = key.trim();
             if key.is_empty() {
-                return None;
+                return Entry::EmptyKey;
             }
-            Some((key.to_owned(), percent_decode(value.trim())?))
+            match percent_decode(value.trim()) {
+                Some(value) => Entry::Valid(key.to_owned(), value),
+                None => Entry::BadValue(key.to_owned()),
+            }
         })
         .collect()
 }
@@ -164,28 +197,58 @@ mod tests {
             Some("production")
         );
 
-        // Any invalid entry discards the whole value, as the specification asks.
-        for invalid in ["novalue", "=v", "k=%zz", "ok=1,bad", "k=%C3"] {
+        // Invalid entries are reported, once, and the valid ones kept.
+        let table: &[(&str, &[(&str, &str)])] = &[
+            ("novalue", &[]),
+            ("=v", &[]),
+            ("k=%zz", &[]),
+            ("k=%C3", &[]),
+            ("ok=1,bad", &[("ok", "1")]),
+            ("a=1,=x,b=%zz,c=3", &[("a", "1"), ("c", "3")]),
+        ];
+        for (invalid, kept) in table {
             let Resolved { config, warnings } = resolve_env(&[(OTEL_RESOURCE_ATTRIBUTES, invalid)]);
-            assert!(config.resource.is_empty(), "{invalid}");
+            let got: Vec<(String, String)> = config
+                .resource
+                .iter()
+                .map(|kv| (kv.key.to_string(), kv.value.to_string()))
+                .collect();
+            let kept: Vec<(String, String)> = kept
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            assert_eq!(got, kept, "{invalid}");
+            assert_eq!(warnings.len(), 1, "{invalid}: {warnings:?}");
             assert_warned(
                 &warnings,
-                &[OTEL_RESOURCE_ATTRIBUTES, &format!("{invalid:?}")],
+                &[OTEL_RESOURCE_ATTRIBUTES, &format!("{invalid:?}"), "instead"],
             );
         }
+        let warnings = resolve_env(&[(OTEL_RESOURCE_ATTRIBUTES, "a=1,=x,b=%zz,c=3")]).warnings;
+        assert_warned(
+            &warnings,
+            &[
+                "an entry without a key",
+                "\"b\"",
+                "using the valid ones (a, c)",
+            ],
+        );
     }
 
     #[test]
     fn key_values_parse_like_the_specification() {
+        use Entry::*;
+        let valid = |k: &str, v: &str| Valid(k.to_owned(), v.to_owned());
         assert_eq!(
-            parse_key_values("a=1,,b=%E2%9C%93"),
-            Some(vec![("a".into(), "1".into()), ("b".into(), "✓".into())])
+            parse_entries("a=1,,b=%E2%9C%93"),
+            [valid("a", "1"), valid("b", "✓")]
         );
-        assert_eq!(parse_key_values(""), Some(vec![]));
-        assert_eq!(
-            parse_key_values("a=1=2"),
-            Some(vec![("a".into(), "1=2".into())])
-        );
-        assert_eq!(parse_key_values("a=%4"), None);
+        assert_eq!(parse_entries(""), []);
+        assert_eq!(parse_entries(" , "), []);
+        assert_eq!(parse_entries("a=1=2"), [valid("a", "1=2")]);
+        assert_eq!(parse_entries(" a = x%20y "), [valid("a", "x y")]);
+        assert_eq!(parse_entries("a=%4"), [BadValue("a".into())]);
+        assert_eq!(parse_entries("a"), [NoEquals]);
+        assert_eq!(parse_entries(" =1"), [EmptyKey]);
     }
 }

@@ -13,36 +13,57 @@ pub(super) fn resolve_exporters(r: &mut Reader<'_>, console_by_default: bool) ->
     let Some(value) = r.raw(OTEL_TRACES_EXPORTER, default_name) else {
         return vec![default];
     };
-    let value = value.to_owned();
     let mut exporters = Vec::new();
+    let mut unsupported = Vec::new();
     let mut none = false;
+    let mut named = 0;
     for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        named += 1;
         match name.to_ascii_lowercase().as_str() {
             "otlp" => exporters.push(ExporterSlot::Otlp),
             // `logging` is the specification's deprecated name of `console`.
             "console" | "logging" => exporters.push(ExporterSlot::Console),
             "none" => none = true,
-            _ => r.warnings.push(format!(
-                "{OTEL_TRACES_EXPORTER}: {name:?} is not supported (expected otlp, console or none); ignoring it"
-            )),
+            _ => unsupported.push(name),
         }
     }
     exporters.dedup();
-    if none && !exporters.is_empty() {
-        r.warnings.push(format!(
-            "{OTEL_TRACES_EXPORTER}={value:?} combines `none` with exporters; using no exporter"
+    // One warning for the variable, whatever is wrong with it, naming what is used.
+    let (result, used) = if none {
+        (Vec::new(), "no exporter".to_owned())
+    } else if exporters.is_empty() {
+        (vec![default], format!("the default ({default_name})"))
+    } else {
+        let names: Vec<&str> = exporters
+            .iter()
+            .map(|slot| match slot {
+                ExporterSlot::Console => "console",
+                _ => "otlp",
+            })
+            .collect();
+        let used = names.join(",");
+        (exporters, used)
+    };
+    let mut problems = Vec::new();
+    if !unsupported.is_empty() {
+        problems.push(format!(
+            "{} not supported (expected otlp, console or none)",
+            quoted_list(&unsupported)
         ));
     }
-    if none {
-        return Vec::new();
+    if none && named > 1 {
+        problems.push("`none` excludes every other exporter".to_owned());
     }
-    if exporters.is_empty() {
-        r.warnings.push(format!(
-            "{OTEL_TRACES_EXPORTER}={value:?} names no supported exporter; using the default ({default_name})"
-        ));
-        exporters.push(default);
+    if !problems.is_empty() {
+        r.warn(
+            OTEL_TRACES_EXPORTER,
+            format!(
+                "{OTEL_TRACES_EXPORTER}={value:?}: {}; using {used} instead",
+                problems.join(", ")
+            ),
+        );
     }
-    exporters
+    result
 }
 
 pub(super) fn resolve_propagators(r: &mut Reader<'_>) -> Vec<PropagatorSlot> {
@@ -50,10 +71,12 @@ pub(super) fn resolve_propagators(r: &mut Reader<'_>) -> Vec<PropagatorSlot> {
     let Some(value) = r.raw(OTEL_PROPAGATORS, OTEL_PROPAGATORS_DEFAULT) else {
         return default;
     };
-    let value = value.to_owned();
     let mut propagators = Vec::new();
+    let mut unsupported = Vec::new();
     let mut none = false;
+    let mut named = 0;
     for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        named += 1;
         let slot = match name.to_ascii_lowercase().as_str() {
             "tracecontext" => PropagatorSlot::TraceContext,
             "baggage" => PropagatorSlot::Baggage,
@@ -64,9 +87,7 @@ pub(super) fn resolve_propagators(r: &mut Reader<'_>) -> Vec<PropagatorSlot> {
                 continue;
             }
             _ => {
-                r.warnings.push(format!(
-                    "{OTEL_PROPAGATORS}: {name:?} is not supported (expected tracecontext, baggage, b3, b3multi or none); ignoring it"
-                ));
+                unsupported.push(name);
                 continue;
             }
         };
@@ -74,25 +95,62 @@ pub(super) fn resolve_propagators(r: &mut Reader<'_>) -> Vec<PropagatorSlot> {
             propagators.push(slot);
         }
     }
-    if none {
-        if !propagators.is_empty() {
-            r.warnings.push(format!(
-                "{OTEL_PROPAGATORS}={value:?} combines `none` with propagators; using none"
-            ));
-        }
-        return Vec::new();
+    let (result, used) = if none {
+        (Vec::new(), "none".to_owned())
+    } else if propagators.is_empty() {
+        // Nothing usable is named: the setting is ignored, as the specification asks of an
+        // unknown value.
+        (default, format!("the default ({OTEL_PROPAGATORS_DEFAULT})"))
+    } else {
+        let used = propagators
+            .iter()
+            .map(|slot| match slot {
+                PropagatorSlot::TraceContext => "tracecontext",
+                PropagatorSlot::Baggage => "baggage",
+                PropagatorSlot::B3 => "b3",
+                _ => "b3multi",
+            })
+            .collect::<Vec<_>>()
+            .join(",");
+        (propagators, used)
+    };
+    let mut problems = Vec::new();
+    if !unsupported.is_empty() {
+        problems.push(format!(
+            "{} not supported (expected tracecontext, baggage, b3, b3multi or none)",
+            quoted_list(&unsupported)
+        ));
     }
-    propagators
+    if none && named > 1 {
+        problems.push("`none` excludes every other propagator".to_owned());
+    }
+    if !problems.is_empty() {
+        r.warn(
+            OTEL_PROPAGATORS,
+            format!(
+                "{OTEL_PROPAGATORS}={value:?}: {}; using {used} instead",
+                problems.join(", ")
+            ),
+        );
+    }
+    result
+}
+
+/// `"a" is` or `"a", "b" are`.
+fn quoted_list(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|name| format!("{name:?}")).collect();
+    let verb = if names.len() == 1 { "is" } else { "are" };
+    format!("{} {verb}", quoted.join(", "))
 }
 
 pub(super) fn resolve_sampler(r: &mut Reader<'_>) -> SamplerSpec {
     let default = SamplerSpec::ParentBasedAlwaysOn;
-    let Some(name) = r.raw(OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_DEFAULT) else {
+    let Some(value) = r.raw(OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_DEFAULT) else {
         return default;
     };
-    let name = name.to_ascii_lowercase();
+    let name = value.to_ascii_lowercase();
     let ratio = |r: &mut Reader<'_>| {
-        r.parse_with_default(
+        r.parse(
             OTEL_TRACES_SAMPLER_ARG,
             "a number between 0 and 1",
             "1.0",
@@ -108,8 +166,8 @@ pub(super) fn resolve_sampler(r: &mut Reader<'_>) -> SamplerSpec {
         "parentbased_always_off" => SamplerSpec::ParentBasedAlwaysOff,
         "parentbased_traceidratio" => SamplerSpec::ParentBasedTraceIdRatio(ratio(r)),
         _ => {
-            r.warnings.push(format!(
-                "{OTEL_TRACES_SAMPLER}={name:?} is not supported (expected always_on, always_off, \
+            r.warn(OTEL_TRACES_SAMPLER, format!(
+                "{OTEL_TRACES_SAMPLER}={value:?} is not supported (expected always_on, always_off, \
                  traceidratio, parentbased_always_on, parentbased_always_off or \
                  parentbased_traceidratio); using the default ({OTEL_TRACES_SAMPLER_DEFAULT}) instead"
             ));
@@ -138,13 +196,38 @@ mod tests {
             ("zipkin", &[Otlp], true),
             ("zipkin,console", &[Console], true),
             ("console,none", &[], true),
+            ("zipkin,jaeger", &[Otlp], true),
         ];
         for (value, expected, warns) in table {
             let Resolved { config, warnings } = resolve_env(&[(OTEL_TRACES_EXPORTER, value)]);
             assert_eq!(config.exporters, *expected, "{value}");
-            assert_eq!(!warnings.is_empty(), *warns, "{value}: {warnings:?}");
+            // Exactly once, however many names are wrong.
+            assert_eq!(warnings.len(), usize::from(*warns), "{value}: {warnings:?}");
+            if *warns {
+                assert_warned(
+                    &warnings,
+                    &[OTEL_TRACES_EXPORTER, &format!("{value:?}"), "instead"],
+                );
+            }
             assert_eq!(config.otlp.is_some(), expected.contains(&Otlp), "{value}");
         }
+        // The message names the value and what is used: the default when nothing is usable.
+        let warnings = resolve_env(&[(OTEL_TRACES_EXPORTER, "bogus")]).warnings;
+        assert_eq!(
+            warnings,
+            [format!(
+                "{OTEL_TRACES_EXPORTER}=\"bogus\": \"bogus\" is not supported (expected otlp, \
+                 console or none); using the default (otlp) instead"
+            )]
+        );
+        let warnings = resolve_env(&[(OTEL_TRACES_EXPORTER, "zipkin,console,jaeger")]).warnings;
+        assert_warned(
+            &warnings,
+            &[
+                "\"zipkin\", \"jaeger\" are not supported",
+                "using console instead",
+            ],
+        );
         let settings = Settings {
             exporters: Some(vec![Console, Custom(0)]),
             ..Settings::default()
@@ -185,13 +268,21 @@ mod tests {
             ("TraceContext, B3", &[TraceContext, B3], false),
             ("none", &[], false),
             ("xray,baggage", &[Baggage], true),
-            ("ottrace", &[], true),
+            // Nothing usable: the default, as for any unknown value.
+            ("ottrace", &[TraceContext, Baggage], true),
+            ("xray,ottrace", &[TraceContext, Baggage], true),
             ("b3,none", &[], true),
         ];
         for (value, expected, warns) in table {
             let Resolved { config, warnings } = resolve_env(&[(OTEL_PROPAGATORS, value)]);
             assert_eq!(config.propagators, *expected, "{value}");
-            assert_eq!(!warnings.is_empty(), *warns, "{value}: {warnings:?}");
+            assert_eq!(warnings.len(), usize::from(*warns), "{value}: {warnings:?}");
+            if *warns {
+                assert_warned(
+                    &warnings,
+                    &[OTEL_PROPAGATORS, &format!("{value:?}"), "instead"],
+                );
+            }
         }
         let settings = Settings {
             propagators: Some(vec![B3, Custom(0)]),
@@ -241,7 +332,11 @@ mod tests {
             }
             let Resolved { config, warnings } = resolve_env(&vars);
             assert_eq!(config.sampler, Some(*expected), "{name} {arg:?}");
-            assert_eq!(!warnings.is_empty(), *warns, "{name} {arg:?}: {warnings:?}");
+            assert_eq!(
+                warnings.len(),
+                usize::from(*warns),
+                "{name} {arg:?}: {warnings:?}"
+            );
         }
         let resolved = resolve_env(&[
             (OTEL_TRACES_SAMPLER, "traceidratio"),

@@ -39,3 +39,14 @@ pub(super) fn assert_warned(warnings: &[String], parts: &[&str]) {
         "no warning containing {parts:?} in {warnings:#?}"
     );
 }
+
+/// The path of the CA file of `tls`.
+pub(super) fn ca_path(tls: &Tls) -> Option<&str> {
+    tls.certificate.as_ref()?.path.to_str()
+}
+
+/// The paths of the client certificate and key of `tls`.
+pub(super) fn identity_paths(tls: &Tls) -> Option<(&str, &str)> {
+    let (certificate, key) = tls.identity.as_ref()?;
+    Some((certificate.path.to_str()?, key.path.to_str()?))
+}

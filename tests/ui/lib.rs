@@ -1,0 +1,1 @@
+//! No library: this package is its test binary, `main.rs` (the compile errors of `#[traced]`).
