@@ -3,7 +3,8 @@
 //! `TracingMiddleware`; the customer's `user.id` baggage travels along.
 //!
 //! ```sh
-//! cargo run --example two_services --features http
+//! cargo run --example two_services --features http            # one customer call, then exits
+//! cargo run --example two_services --features http -- --serve # serves until Ctrl-C or SIGTERM
 //! ```
 //!
 //! ```text
@@ -20,6 +21,12 @@
 //! between them is real; in production each would install telemetry itself, and the trace
 //! would be joined in the backend by its trace id. Here the console exporter prints the whole
 //! trace as the one tree above, once the customer's span ends.
+//!
+//! With `--serve` both services keep serving (the frontend's address is printed) until the
+//! process is asked to stop: `traced_runtime::shutdown_signal()` resolves on SIGTERM (`docker
+//! stop`, Kubernetes) or Ctrl-C, axum finishes the requests in flight, and the telemetry guard
+//! exports the spans still queued before the process exits, so the last requests' traces are
+//! not lost.
 
 use std::net::SocketAddr;
 
@@ -31,7 +38,7 @@ use traced_runtime::http::client::TracingMiddleware;
 use traced_runtime::http::server::HttpServerLayer;
 use traced_runtime::opentelemetry::baggage::BaggageExt as _;
 use traced_runtime::opentelemetry::context::FutureExt as _;
-use traced_runtime::{current_span, traced, Context, KeyValue, Telemetry};
+use traced_runtime::{current_span, shutdown_signal, traced, Context, KeyValue, Telemetry};
 
 /// The reqwest client of both services and the customer, traced.
 pub fn client() -> reqwest_middleware::ClientWithMiddleware {
@@ -109,13 +116,17 @@ pub async fn customer_with_baggage(
     customer(frontend_url).with_context(cx).await
 }
 
-/// Serves `app` on 127.0.0.1 with an ephemeral port; the task stops when aborted.
+/// Serves `app` on 127.0.0.1 with an ephemeral port until SIGTERM or Ctrl-C, then finishes the
+/// requests in flight (or until the task is aborted).
 pub async fn serve(app: Router) -> std::io::Result<(String, tokio::task::JoinHandle<()>)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
+    // Made here, not in the task: SIGTERM is handled from this call on, before the task runs.
+    let stop = shutdown_signal();
     let task = tokio::spawn(async move {
         let app = app.into_make_service_with_connect_info::<SocketAddr>();
-        if let Err(error) = axum::serve(listener, app).await {
+        let server = axum::serve(listener, app).with_graceful_shutdown(stop);
+        if let Err(error) = server.await {
             eprintln!("server stopped: {error}");
         }
     });
@@ -133,11 +144,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (orders_url, orders) = serve(orders_app()).await?;
     let (frontend_url, frontend) = serve(frontend_app(orders_url)).await?;
 
-    let answer = customer_with_baggage(frontend_url, "7").await?;
-    println!("{answer}");
-
-    frontend.abort();
-    orders.abort();
+    if std::env::args().any(|arg| arg == "--serve") {
+        println!("serving {frontend_url}/checkout/book until Ctrl-C or SIGTERM");
+        // Both servers stop on the signal, once their requests in flight are answered.
+        let _ = tokio::join!(frontend, orders);
+        println!("stopped: exporting the last spans");
+    } else {
+        let answer = customer_with_baggage(frontend_url, "7").await?;
+        println!("{answer}");
+        frontend.abort();
+        orders.abort();
+    }
+    // Exports what is still queued, within the shutdown timeout (5 s unless set).
     telemetry.shutdown()?;
     Ok(())
 }

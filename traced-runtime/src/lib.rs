@@ -46,7 +46,8 @@
 //!
 //! - Setup: [`Telemetry::builder`] / [`init`] install resource, exporters (OTLP gRPC or HTTP,
 //!   console, your own), sampler, propagators and batch settings from the builder and the `OTEL_*`
-//!   variables, and return a guard that flushes within a bound.
+//!   variables, and return a guard that flushes within a bound; [`shutdown_signal`] resolves
+//!   on SIGTERM or Ctrl-C, so that the guard flushes then too.
 //! - [`SpanPipeline`]: what `Telemetry` installs: `#[traced]` spans on a fast path and the
 //!   opentelemetry API's spans through one collector thread to one exporter. Without it, spans go to
 //!   the provider given to [`set_tracer_provider`], else to the global one.
@@ -127,6 +128,7 @@ pub use propagation::composite::Propagator;
 pub use setup::config::{Compression, Protocol};
 pub use setup::env;
 pub use setup::guard::{TelemetryGuard, DEFAULT_SHUTDOWN_TIMEOUT};
+pub use setup::signal::{shutdown_signal, ShutdownSignal};
 pub use setup::telemetry::{init, Telemetry, TelemetryBuilder};
 
 // Logs.

@@ -1,8 +1,10 @@
 //! What the tests share: the OTLP receiver (traces and logs), HTTP servers and clients, the log
-//! buffer, span and attribute lookups, and running a test in a process of its own.
+//! buffer, span and attribute lookups, running a test in a process of its own, and running the
+//! built examples.
 
 #![allow(dead_code)] // each test module uses its own part
 
+pub mod example;
 pub mod http;
 pub mod logs;
 pub mod otlp_receiver;
