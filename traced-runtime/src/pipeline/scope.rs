@@ -25,18 +25,7 @@ pub const REDIS_SCOPE_NAME: &str = "traced.redis";
 pub const MESSAGING_SCOPE_NAME: &str = "traced.messaging";
 
 /// The scope of one integration's spans.
-#[cfg_attr(
-    not(any(
-        feature = "http-server",
-        feature = "http-client",
-        feature = "redis",
-        feature = "db-postgres",
-        feature = "db-mysql",
-        feature = "db-sqlite",
-        feature = "messaging"
-    )),
-    allow(dead_code)
-)]
+#[cfg_attr(not(traced_integrations), allow(dead_code))]
 pub(crate) const fn integration(name: &'static str) -> CrateScope {
     CrateScope {
         name: Some(name),

@@ -274,18 +274,7 @@ fn record_error_view(
 /// (`exception.type`, `.message`, `.stacktrace`), `error.type` (the semantic conventions' short
 /// class of failure: the error's type for a traced function, `timeout` or a status code for an
 /// HTTP request) and status ERROR with the message.
-#[cfg_attr(
-    not(any(
-        feature = "http-server",
-        feature = "http-client",
-        feature = "redis",
-        feature = "db-postgres",
-        feature = "db-mysql",
-        feature = "db-sqlite",
-        feature = "messaging"
-    )),
-    allow(dead_code)
-)]
+#[cfg_attr(not(traced_integrations), allow(dead_code))]
 pub(crate) fn record_parts(
     span: &mut (impl ErrorSink + ?Sized),
     error_type: Cow<'static, str>,

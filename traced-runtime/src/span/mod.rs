@@ -8,27 +8,11 @@ pub(crate) mod exception;
 pub(crate) mod guard;
 pub(crate) mod instrument;
 pub(crate) mod manual;
-#[cfg(any(
-    feature = "http-server",
-    feature = "http-client",
-    feature = "redis",
-    feature = "db-postgres",
-    feature = "db-mysql",
-    feature = "db-sqlite",
-    feature = "messaging"
-))]
+#[cfg(traced_integrations)]
 mod operation;
 pub(crate) mod outcome;
 pub(crate) mod ret;
 pub(crate) mod value;
 
-#[cfg(any(
-    feature = "http-server",
-    feature = "http-client",
-    feature = "redis",
-    feature = "db-postgres",
-    feature = "db-mysql",
-    feature = "db-sqlite",
-    feature = "messaging"
-))]
+#[cfg(traced_integrations)]
 pub(crate) use operation::OperationSpan;
