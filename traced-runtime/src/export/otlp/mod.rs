@@ -3,6 +3,7 @@
 //! the request message and its gRPC service ([`OtlpRequest`]); the HTTP path (`/v1/traces`,
 //! `/v1/logs`) is part of the endpoint each signal resolves before building its client.
 
+pub(crate) mod encode;
 #[cfg(feature = "otlp-grpc")]
 mod grpc;
 #[cfg(feature = "otlp-http")]
