@@ -13,9 +13,10 @@
 //! Layout: each span is written, as a `ScopeSpans.spans` field, into the buffer of its scope; the
 //! resource and each scope are encoded once, when set or first seen, and kept; [`finish`] puts
 //! them together under their length prefixes. A key-value's length is computed from its key and
-//! value before it is written; a span's, an event's or a link's length, known once it is
-//! written, goes into bytes reserved before it for the usual size of its varint (the message is
-//! moved in the rare case it needs another size).
+//! value, and the key-value written into one slice; a span's, an event's or a link's length,
+//! known once it is written, goes into bytes reserved before it for the usual size of its varint
+//! (the message is moved in the rare case it needs another size). The buffers keep their bytes
+//! from batch to batch ([`Out`]): no allocation once they have grown to a batch's size.
 //!
 //! [`finish`]: TracesEncoder::finish
 
@@ -30,7 +31,7 @@ use opentelemetry::trace::{
 use opentelemetry::{Array, InstrumentationScope, Value};
 use opentelemetry_sdk::trace::{SpanData, SpanLimits};
 use opentelemetry_sdk::Resource;
-use prost::encoding::{encode_varint, encoded_len_varint};
+use prost::encoding::encoded_len_varint;
 
 use crate::pipeline::clock::Anchor;
 use crate::pipeline::record::{
@@ -50,9 +51,9 @@ pub(crate) struct TracesEncoder {
     /// The most characters of a string value, `None` for no limit.
     value_length_limit: Option<usize>,
     /// `ResourceSpans.resource`, key and length included.
-    resource: Vec<u8>,
+    resource: Out,
     /// `ResourceSpans.schema_url`, key and length included; empty without one.
-    resource_schema_url: Vec<u8>,
+    resource_schema_url: Out,
     scopes: Vec<Scope>,
     /// The index in `scopes` of each crate scope seen, the last one used first.
     crates: Vec<(CrateScope, usize)>,
@@ -68,11 +69,11 @@ struct Scope {
     /// The scope as the transform groups spans by it.
     key: InstrumentationScope,
     /// `ScopeSpans.scope`, key and length included.
-    scope: Vec<u8>,
+    scope: Out,
     /// `ScopeSpans.schema_url`, key and length included; empty without one.
-    schema_url: Vec<u8>,
+    schema_url: Out,
     /// The batch's spans, each a `ScopeSpans.spans` field.
-    spans: Vec<u8>,
+    spans: Out,
 }
 
 impl TracesEncoder {
@@ -80,12 +81,14 @@ impl TracesEncoder {
     /// `value_length_limit`: the most characters of a string attribute value (and of each string
     /// of a string array), None = no limit (OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT).
     pub(crate) fn new(limits: SpanLimits, value_length_limit: Option<usize>) -> Self {
+        // No resource yet: an empty one, as the transform sends.
+        let mut resource = Out::default();
+        resource.put(&[keys::resource_spans::RESOURCE, 0]);
         TracesEncoder {
             limits,
             value_length_limit,
-            // No resource yet: an empty one, as the transform sends.
-            resource: vec![keys::resource_spans::RESOURCE, 0],
-            resource_schema_url: Vec::new(),
+            resource,
+            resource_schema_url: Out::default(),
             scopes: Vec::new(),
             crates: Vec::new(),
             last_sdk_scope: None,
@@ -130,16 +133,8 @@ impl TracesEncoder {
             record.parent_is_remote,
         );
         string(buf, keys::span::NAME, &record.name);
-        buf.extend_from_slice(&[keys::span::KIND, kind(&record.kind)]);
-        fixed64(
-            buf,
-            keys::span::START,
-            nanos(anchor.system_time(record.start)),
-        );
-        let end = record
-            .end_time
-            .unwrap_or_else(|| anchor.system_time(record.end));
-        fixed64(buf, keys::span::END, nanos(end));
+        let (start, end) = record_times(record, anchor);
+        kind_and_times(buf, &record.kind, start, end);
 
         // The `code.*` attributes first, then the record's, as `take_span_data` orders them.
         let (function, file, line) = match record.code {
@@ -223,9 +218,12 @@ impl TracesEncoder {
             span.parent_span_is_remote,
         );
         string(buf, keys::span::NAME, &span.name);
-        buf.extend_from_slice(&[keys::span::KIND, kind(&span.span_kind)]);
-        fixed64(buf, keys::span::START, nanos(span.start_time));
-        fixed64(buf, keys::span::END, nanos(span.end_time));
+        kind_and_times(
+            buf,
+            &span.span_kind,
+            nanos(span.start_time),
+            nanos(span.end_time),
+        );
         for attribute in &span.attributes {
             key_value(
                 buf,
@@ -287,15 +285,15 @@ impl TracesEncoder {
                 .sum::<usize>();
         let total = 1 + varint_len(resource_spans) + resource_spans;
         let mut out = Vec::with_capacity(total);
-        header(&mut out, keys::request::RESOURCE_SPANS, resource_spans);
-        out.extend_from_slice(&self.resource);
+        push_header(&mut out, keys::request::RESOURCE_SPANS, resource_spans);
+        out.extend_from_slice(self.resource.written());
         for scope in used {
-            header(&mut out, keys::resource_spans::SCOPE_SPANS, scope.len());
-            out.extend_from_slice(&scope.scope);
-            out.extend_from_slice(&scope.spans);
-            out.extend_from_slice(&scope.schema_url);
+            push_header(&mut out, keys::resource_spans::SCOPE_SPANS, scope.len());
+            out.extend_from_slice(scope.scope.written());
+            out.extend_from_slice(scope.spans.written());
+            out.extend_from_slice(scope.schema_url.written());
         }
-        out.extend_from_slice(&self.resource_schema_url);
+        out.extend_from_slice(self.resource_schema_url.written());
         debug_assert_eq!(out.len(), total);
 
         if self.scopes.len() > KEPT_SCOPES {
@@ -360,7 +358,7 @@ impl TracesEncoder {
 
 impl Scope {
     fn new(key: InstrumentationScope) -> Scope {
-        let mut scope = Vec::new();
+        let mut scope = Out::default();
         let at = open(&mut scope, keys::scope_spans::SCOPE, 1);
         string(&mut scope, keys::scope::NAME, key.name());
         if let Some(version) = key.version() {
@@ -377,7 +375,7 @@ impl Scope {
             );
         }
         close(&mut scope, at, 1);
-        let mut schema_url = Vec::new();
+        let mut schema_url = Out::default();
         if let Some(url) = key.schema_url() {
             string(&mut schema_url, keys::scope_spans::SCHEMA_URL, url);
         }
@@ -385,7 +383,7 @@ impl Scope {
             key,
             scope,
             schema_url,
-            spans: Vec::new(),
+            spans: Out::default(),
         }
     }
 
@@ -419,24 +417,45 @@ fn same_scope(a: &InstrumentationScope, b: &InstrumentationScope) -> bool {
         && (a.attributes().eq(b.attributes()) || a == b)
 }
 
+/// A record's start and end, in nanoseconds since the UNIX epoch, as `take_span_data` converts
+/// them. Both instants are whole nanoseconds converted through the same anchor, so the end's
+/// conversion is the start's plus the span's duration on the span clock: one conversion less.
+#[inline(always)]
+fn record_times(record: &SpanRecord, anchor: &Anchor) -> (u64, u64) {
+    let start = nanos(anchor.system_time(record.start));
+    let end = match record.end_time {
+        Some(end) => nanos(end),
+        None => match record.end.checked_duration_since(record.start) {
+            // Not when the start is clamped to the epoch.
+            Some(elapsed) if start > 0 => start.wrapping_add(elapsed.as_nanos() as u64),
+            _ => nanos(anchor.system_time(record.end)),
+        },
+    };
+    (start, end)
+}
+
 /// The span's ids, trace state and flags (`Span` fields 1 to 4 and 16).
-#[inline]
-fn ids(buf: &mut Vec<u8>, context: &SpanContext, parent_span_id: SpanId, parent_is_remote: bool) {
-    buf.extend_from_slice(&[keys::span::TRACE_ID, 16]);
-    buf.extend_from_slice(&context.trace_id().to_bytes());
-    buf.extend_from_slice(&[keys::span::SPAN_ID, 8]);
-    buf.extend_from_slice(&context.span_id().to_bytes());
+#[inline(always)]
+fn ids(buf: &mut Out, context: &SpanContext, parent_span_id: SpanId, parent_is_remote: bool) {
+    let mut ids = [0; 28];
+    ids[..2].copy_from_slice(&[keys::span::TRACE_ID, 16]);
+    ids[2..18].copy_from_slice(&context.trace_id().to_bytes());
+    ids[18..20].copy_from_slice(&[keys::span::SPAN_ID, 8]);
+    ids[20..].copy_from_slice(&context.span_id().to_bytes());
+    buf.put(&ids);
     trace_state(buf, keys::span::TRACE_STATE, context.trace_state());
     if parent_span_id != SpanId::INVALID {
-        buf.extend_from_slice(&[keys::span::PARENT_SPAN_ID, 8]);
-        buf.extend_from_slice(&parent_span_id.to_bytes());
+        let mut parent = [keys::span::PARENT_SPAN_ID, 8, 0, 0, 0, 0, 0, 0, 0, 0];
+        parent[2..].copy_from_slice(&parent_span_id.to_bytes());
+        buf.put(&parent);
     }
-    buf.extend_from_slice(&keys::span::FLAGS);
-    buf.extend_from_slice(&flags(context.trace_flags(), parent_is_remote).to_le_bytes());
+    let mut flags_field = [keys::span::FLAGS[0], keys::span::FLAGS[1], 0, 0, 0, 0];
+    flags_field[2..].copy_from_slice(&flags(context.trace_flags(), parent_is_remote).to_le_bytes());
+    buf.put(&flags_field);
 }
 
 /// The OTLP flags: the trace flags, "whether the parent is remote is known", and whether it is.
-#[inline]
+#[inline(always)]
 fn flags(trace_flags: TraceFlags, remote: bool) -> u32 {
     const HAS_IS_REMOTE: u32 = 0x100;
     const IS_REMOTE: u32 = 0x200;
@@ -445,7 +464,11 @@ fn flags(trace_flags: TraceFlags, remote: bool) -> u32 {
 
 /// The trace state as its header: `key=value` entries joined by `,`; nothing when empty.
 #[inline]
-fn trace_state(buf: &mut Vec<u8>, key: u8, state: &TraceState) {
+fn trace_state(buf: &mut Out, key: u8, state: &TraceState) {
+    // Most spans have none: found without calling into the SDK.
+    if *state == TraceState::NONE {
+        return;
+    }
     let entries = state.into_iter();
     if entries.len() == 0 {
         return;
@@ -460,40 +483,57 @@ fn trace_state(buf: &mut Vec<u8>, key: u8, state: &TraceState) {
         if index > 0 {
             buf.push(b',');
         }
-        buf.extend_from_slice(key.as_bytes());
+        buf.put(key.as_bytes());
         buf.push(b'=');
-        buf.extend_from_slice(value.as_bytes());
+        buf.put(value.as_bytes());
     }
 }
 
-#[inline]
-fn kind(kind: &SpanKind) -> u8 {
-    match kind {
+/// `Span.kind`, `start_time_unix_nano` and `end_time_unix_nano`.
+#[inline(always)]
+fn kind_and_times(buf: &mut Out, kind: &SpanKind, start: u64, end: u64) {
+    let kind = match kind {
         SpanKind::Internal => 1,
         SpanKind::Server => 2,
         SpanKind::Client => 3,
         SpanKind::Producer => 4,
         SpanKind::Consumer => 5,
-    }
+    };
+    let mut fields = [
+        keys::span::KIND,
+        kind,
+        keys::span::START,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+    ];
+    fields[3..].copy_from_slice(&start.to_le_bytes());
+    buf.put(&fields);
+    fixed64(buf, keys::span::END, end);
 }
 
 /// The status, always present: the transform sends an Unset one as an empty message.
-#[inline]
-fn status(buf: &mut Vec<u8>, status: &Status) {
+#[inline(always)]
+fn status(buf: &mut Out, status: &Status) {
     match status {
-        Status::Unset => buf.extend_from_slice(&[keys::span::STATUS, 0]),
-        Status::Ok => buf.extend_from_slice(&[keys::span::STATUS, 2, keys::status::CODE, 1]),
+        Status::Unset => buf.put(&[keys::span::STATUS, 0]),
+        Status::Ok => buf.put(&[keys::span::STATUS, 2, keys::status::CODE, 1]),
         Status::Error { description } => {
             let len = 1 + varint_len(description.len()) + description.len() + 2;
             header(buf, keys::span::STATUS, len);
             string(buf, keys::status::MESSAGE, description);
-            buf.extend_from_slice(&[keys::status::CODE, 2]);
+            buf.put(&[keys::status::CODE, 2]);
         }
     }
 }
 
 /// One event, with its first `max_attributes` attributes; the others are counted as dropped.
-fn event(buf: &mut Vec<u8>, event: &Event, max_attributes: usize, limit: Option<usize>) {
+fn event(buf: &mut Out, event: &Event, max_attributes: usize, limit: Option<usize>) {
     let at = open(buf, keys::span::EVENTS, 1);
     fixed64(buf, keys::event::TIME, nanos(event.timestamp));
     string(buf, keys::event::NAME, &event.name);
@@ -515,13 +555,13 @@ fn event(buf: &mut Vec<u8>, event: &Event, max_attributes: usize, limit: Option<
     close(buf, at, 1);
 }
 
-fn link(buf: &mut Vec<u8>, link: &Link, limit: Option<usize>) {
+fn link(buf: &mut Out, link: &Link, limit: Option<usize>) {
     let at = open(buf, keys::span::LINKS, 1);
     let context = &link.span_context;
-    buf.extend_from_slice(&[keys::link::TRACE_ID, 16]);
-    buf.extend_from_slice(&context.trace_id().to_bytes());
-    buf.extend_from_slice(&[keys::link::SPAN_ID, 8]);
-    buf.extend_from_slice(&context.span_id().to_bytes());
+    buf.put(&[keys::link::TRACE_ID, 16]);
+    buf.put(&context.trace_id().to_bytes());
+    buf.put(&[keys::link::SPAN_ID, 8]);
+    buf.put(&context.span_id().to_bytes());
     trace_state(buf, keys::link::TRACE_STATE, context.trace_state());
     for attribute in &link.attributes {
         key_value(
@@ -539,55 +579,98 @@ fn link(buf: &mut Vec<u8>, link: &Link, limit: Option<usize>) {
     );
     buf.push(keys::link::FLAGS);
     // A link's flags say whether the linked context is remote, not the parent.
-    buf.extend_from_slice(&flags(context.trace_flags(), context.is_remote()).to_le_bytes());
+    buf.put(&flags(context.trace_flags(), context.is_remote()).to_le_bytes());
     close(buf, at, 1);
 }
 
 /// A `KeyValue` message as field `field`, `value` an `AnyValue` of its type; strings cut to
-/// `limit` characters.
-#[inline]
-fn key_value(buf: &mut Vec<u8>, field: u8, key: &str, value: &Value, limit: Option<usize>) {
+/// `limit` characters. Inlined in the loops over attributes, but for arrays.
+#[inline(always)]
+fn key_value(buf: &mut Out, field: u8, key: &str, value: &Value, limit: Option<usize>) {
     match value {
         Value::String(s) => string_key_value(buf, field, key, s.as_str(), limit),
         Value::I64(v) => int_key_value(buf, field, key, *v),
         Value::Bool(v) => {
             key_value_header(buf, field, key, 2);
-            buf.extend_from_slice(&[keys::any_value::BOOL, u8::from(*v)]);
+            buf.put(&[keys::any_value::BOOL, u8::from(*v)]);
         }
         Value::F64(v) => {
             key_value_header(buf, field, key, 9);
             fixed64(buf, keys::any_value::DOUBLE, v.to_bits());
         }
+        _ => other_key_value(buf, field, key, value, limit),
+    }
+}
+
+/// A `KeyValue` of an array, or of a type of value newer than this encoder.
+#[inline(never)]
+fn other_key_value(buf: &mut Out, field: u8, key: &str, value: &Value, limit: Option<usize>) {
+    match value {
         Value::Array(array) => {
             let len = array_len(array, limit);
             key_value_header(buf, field, key, 1 + varint_len(len) + len);
             header(buf, keys::any_value::ARRAY, len);
             array_values(buf, array, limit);
         }
-        // A type of value newer than this encoder (the transform panics on it): an empty value.
+        // The transform panics on it: an empty value.
         _ => key_value_header(buf, field, key, 0),
     }
 }
 
-#[inline]
-fn string_key_value(buf: &mut Vec<u8>, field: u8, key: &str, value: &str, limit: Option<usize>) {
+// The key-values of most spans are short: below 128 bytes, every length in them takes one byte,
+// and the whole field is written into one slice.
+
+#[inline(always)]
+fn string_key_value(buf: &mut Out, field: u8, key: &str, value: &str, limit: Option<usize>) {
     let value = truncate(value, limit);
-    key_value_header(buf, field, key, 1 + varint_len(value.len()) + value.len());
-    string(buf, keys::any_value::STRING, value);
+    let len = 6 + key.len() + value.len();
+    if len < 0x80 {
+        let (head, rest) = buf.next(2 + len).split_at_mut(4);
+        head.copy_from_slice(&[field, len as u8, keys::key_value::KEY, key.len() as u8]);
+        let (key_bytes, rest) = rest.split_at_mut(key.len());
+        key_bytes.copy_from_slice(key.as_bytes());
+        let (value_head, value_bytes) = rest.split_at_mut(4);
+        value_head.copy_from_slice(&[
+            keys::key_value::VALUE,
+            2 + value.len() as u8,
+            keys::any_value::STRING,
+            value.len() as u8,
+        ]);
+        value_bytes.copy_from_slice(value.as_bytes());
+    } else {
+        key_value_header(buf, field, key, 1 + varint_len(value.len()) + value.len());
+        string(buf, keys::any_value::STRING, value);
+    }
 }
 
-#[inline]
-fn int_key_value(buf: &mut Vec<u8>, field: u8, key: &str, value: i64) {
+#[inline(always)]
+fn int_key_value(buf: &mut Out, field: u8, key: &str, value: i64) {
     // Negative numbers take ten bytes, as int64 (not sint64) asks.
     let value = value as u64;
-    key_value_header(buf, field, key, 1 + encoded_len_varint(value));
-    buf.push(keys::any_value::INT);
-    encode_varint(value, buf);
+    let value_len = encoded_len_varint(value);
+    let len = 5 + key.len() + value_len;
+    if len < 0x80 {
+        let (head, rest) = buf.next(2 + len).split_at_mut(4);
+        head.copy_from_slice(&[field, len as u8, keys::key_value::KEY, key.len() as u8]);
+        let (key_bytes, rest) = rest.split_at_mut(key.len());
+        key_bytes.copy_from_slice(key.as_bytes());
+        let (value_head, value_bytes) = rest.split_at_mut(3);
+        value_head.copy_from_slice(&[
+            keys::key_value::VALUE,
+            1 + value_len as u8,
+            keys::any_value::INT,
+        ]);
+        varint_into(value_bytes, value);
+    } else {
+        key_value_header(buf, field, key, 1 + value_len);
+        buf.push(keys::any_value::INT);
+        varint(buf, value);
+    }
 }
 
 /// A `KeyValue` field up to its value's content: the key, the lengths, the value's field key.
-#[inline]
-fn key_value_header(buf: &mut Vec<u8>, field: u8, key: &str, value_len: usize) {
+#[inline(always)]
+fn key_value_header(buf: &mut Out, field: u8, key: &str, value_len: usize) {
     let len = 1 + varint_len(key.len()) + key.len() + 1 + varint_len(value_len) + value_len;
     header(buf, field, len);
     string(buf, keys::key_value::KEY, key);
@@ -614,17 +697,17 @@ fn array_len(array: &Array, limit: Option<usize>) -> usize {
 }
 
 /// The `ArrayValue.values` of `array`.
-fn array_values(buf: &mut Vec<u8>, array: &Array, limit: Option<usize>) {
+fn array_values(buf: &mut Out, array: &Array, limit: Option<usize>) {
     const VALUES: u8 = keys::array_value::VALUES;
     match array {
         Array::Bool(values) => {
             for v in values {
-                buf.extend_from_slice(&[VALUES, 2, keys::any_value::BOOL, u8::from(*v)]);
+                buf.put(&[VALUES, 2, keys::any_value::BOOL, u8::from(*v)]);
             }
         }
         Array::F64(values) => {
             for v in values {
-                buf.extend_from_slice(&[VALUES, 9]);
+                buf.put(&[VALUES, 9]);
                 fixed64(buf, keys::any_value::DOUBLE, v.to_bits());
             }
         }
@@ -633,7 +716,7 @@ fn array_values(buf: &mut Vec<u8>, array: &Array, limit: Option<usize>) {
                 let v = *v as u64;
                 header(buf, VALUES, 1 + encoded_len_varint(v));
                 buf.push(keys::any_value::INT);
-                encode_varint(v, buf);
+                varint(buf, v);
             }
         }
         Array::String(values) => {
@@ -648,7 +731,7 @@ fn array_values(buf: &mut Vec<u8>, array: &Array, limit: Option<usize>) {
 }
 
 /// `s` cut to `limit` characters, on a character boundary (as `bounded::truncated` cuts it).
-#[inline]
+#[inline(always)]
 fn truncate(s: &str, limit: Option<usize>) -> &str {
     match limit {
         // No more bytes than the limit: no more characters either.
@@ -661,75 +744,175 @@ fn truncate(s: &str, limit: Option<usize>) -> &str {
 }
 
 /// Nanoseconds since the UNIX epoch, 0 before it (as the transform's `to_nanos`).
-#[inline]
+#[inline(always)]
 fn nanos(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH)
         .map_or(0, |since| since.as_nanos() as u64)
 }
 
-#[inline]
+#[inline(always)]
 fn saturating_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-#[inline]
+#[inline(always)]
 fn varint_len(len: usize) -> usize {
     encoded_len_varint(len as u64)
 }
 
+/// `value` as a varint filling `bytes`, which are as many as it takes.
+#[inline(always)]
+fn varint_into(bytes: &mut [u8], mut value: u64) {
+    if let Some((last, first)) = bytes.split_last_mut() {
+        for byte in first {
+            *byte = value as u8 | 0x80;
+            value >>= 7;
+        }
+        *last = value as u8;
+    }
+}
+
+#[inline(always)]
+fn varint(buf: &mut Out, value: u64) {
+    if value < 0x80 {
+        buf.push(value as u8);
+    } else {
+        varint_into(buf.next(encoded_len_varint(value)), value);
+    }
+}
+
 /// The key and length of a length-delimited field.
-#[inline]
-fn header(buf: &mut Vec<u8>, key: u8, len: usize) {
-    buf.push(key);
-    encode_varint(len as u64, buf);
+#[inline(always)]
+fn header(buf: &mut Out, key: u8, len: usize) {
+    if len < 0x80 {
+        buf.put(&[key, len as u8]);
+    } else {
+        let (key_byte, len_bytes) = buf.next(1 + varint_len(len)).split_at_mut(1);
+        key_byte[0] = key;
+        varint_into(len_bytes, len as u64);
+    }
 }
 
-#[inline]
-fn string(buf: &mut Vec<u8>, key: u8, s: &str) {
-    header(buf, key, s.len());
-    buf.extend_from_slice(s.as_bytes());
+/// The key and length of a length-delimited field, into the request.
+fn push_header(out: &mut Vec<u8>, key: u8, len: usize) {
+    let mut bytes = [key, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    let end = 1 + varint_len(len);
+    varint_into(&mut bytes[1..end], len as u64);
+    out.extend_from_slice(&bytes[..end]);
 }
 
-#[inline]
-fn fixed64(buf: &mut Vec<u8>, key: u8, value: u64) {
-    buf.push(key);
-    buf.extend_from_slice(&value.to_le_bytes());
+#[inline(always)]
+fn string(buf: &mut Out, key: u8, s: &str) {
+    if s.len() < 0x80 {
+        let (head, bytes) = buf.next(2 + s.len()).split_at_mut(2);
+        head.copy_from_slice(&[key, s.len() as u8]);
+        bytes.copy_from_slice(s.as_bytes());
+    } else {
+        header(buf, key, s.len());
+        buf.put(s.as_bytes());
+    }
+}
+
+#[inline(always)]
+fn fixed64(buf: &mut Out, key: u8, value: u64) {
+    let mut field = [key, 0, 0, 0, 0, 0, 0, 0, 0];
+    field[1..].copy_from_slice(&value.to_le_bytes());
+    buf.put(&field);
 }
 
 /// A uint32 field, left out when 0 (its default).
-#[inline]
-fn uint(buf: &mut Vec<u8>, key: u8, value: u32) {
+#[inline(always)]
+fn uint(buf: &mut Out, key: u8, value: u32) {
     if value != 0 {
         buf.push(key);
-        encode_varint(u64::from(value), buf);
+        varint(buf, u64::from(value));
     }
 }
 
 /// Starts a length-delimited field whose length is known once it is written: `reserved` bytes
 /// (1 or 2) are left for the length. Returns where they are, for [`close`].
-#[inline]
-fn open(buf: &mut Vec<u8>, key: u8, reserved: usize) -> usize {
+#[inline(always)]
+fn open(buf: &mut Out, key: u8, reserved: usize) -> usize {
     buf.push(key);
     let at = buf.len();
-    buf.extend_from_slice(&[0, 0][..reserved]);
+    buf.next(reserved);
     at
 }
 
 /// Writes the length of the field [`open`] started, moving its content when the length takes
 /// another number of bytes than reserved.
-#[inline]
-fn close(buf: &mut Vec<u8>, at: usize, reserved: usize) {
+#[inline(always)]
+fn close(buf: &mut Out, at: usize, reserved: usize) {
     let end = buf.len();
     let len = end - at - reserved;
     let needed = varint_len(len);
     if needed != reserved {
-        if needed > reserved {
-            buf.resize(end + needed - reserved, 0);
-        }
-        buf.copy_within(at + reserved..end, at + needed);
-        buf.truncate(end + needed - reserved);
+        buf.resize(end + needed - reserved);
+        buf.bytes.copy_within(at + reserved..end, at + needed);
     }
-    encode_varint(len as u64, &mut &mut buf[at..at + needed]);
+    varint_into(&mut buf.bytes[at..at + needed], len as u64);
+}
+
+/// Encoded messages. The vector is kept longer than what is written (zeroed once, when it grows,
+/// then overwritten batch after batch): a field is written into one slice, taken after one
+/// length check, rather than piece by piece through `Vec`'s capacity check and length update.
+#[derive(Debug, Default)]
+struct Out {
+    bytes: Vec<u8>,
+    /// How many of the bytes are written.
+    len: usize,
+}
+
+impl Out {
+    /// The next `n` bytes, counted as written: they hold old bytes, the caller writes them all.
+    #[inline(always)]
+    fn next(&mut self, n: usize) -> &mut [u8] {
+        let start = self.len;
+        self.resize(start + n);
+        &mut self.bytes[start..start + n]
+    }
+
+    /// Counts `len` bytes as written: more than now (old bytes, to be written), or fewer.
+    #[inline(always)]
+    fn resize(&mut self, len: usize) {
+        if len > self.bytes.len() {
+            self.grow(len);
+        }
+        self.len = len;
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, len: usize) {
+        let bytes = len.max(2 * self.bytes.len()).max(256);
+        self.bytes.resize(bytes, 0);
+    }
+
+    #[inline(always)]
+    fn put(&mut self, bytes: &[u8]) {
+        self.next(bytes.len()).copy_from_slice(bytes);
+    }
+
+    #[inline(always)]
+    fn push(&mut self, byte: u8) {
+        self.next(1)[0] = byte;
+    }
+
+    fn written(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn clear(&mut self) {
+        self.len = 0;
+    }
 }
 
 /// The keys of the fields written, one byte each but `Span.flags`' (field 16): see
@@ -868,7 +1051,7 @@ mod tests {
     use prost::encoding::{decode_varint, encode_key, WireType};
     use prost::Message;
 
-    use super::{close, keys, open, TracesEncoder, KEPT_SCOPES};
+    use super::{close, keys, open, Out, TracesEncoder, KEPT_SCOPES};
     use crate::export::bounded::truncate_values;
     use crate::pipeline::clock::{self, Anchor};
     use crate::pipeline::record::{Code, InlineAttributes, SpanRecord};
@@ -1108,10 +1291,12 @@ mod tests {
     fn lengths_written_after_the_content_take_the_bytes_they_need() {
         for reserved in [1, 2] {
             for len in [0, 1, 127, 128, 300, 16_383, 16_384, 100_000] {
-                let mut buf = vec![0xAA];
-                let at = open(&mut buf, 0x12, reserved);
-                buf.extend((0..len).map(|i| i as u8));
-                close(&mut buf, at, reserved);
+                let mut out = Out::default();
+                out.push(0xAA);
+                let at = open(&mut out, 0x12, reserved);
+                out.put(&(0..len).map(|i| i as u8).collect::<Vec<_>>());
+                close(&mut out, at, reserved);
+                let buf = out.written();
                 let mut rest = &buf[2..];
                 assert_eq!(buf[..2], [0xAA, 0x12]);
                 assert_eq!(decode_varint(&mut rest).unwrap(), len as u64);
@@ -1485,7 +1670,7 @@ mod tests {
             Input::Record(record(3, Code::Callsite(&BILLING))),
         ];
         check(&mut encoder, &resource, &anchor, first);
-        let capacities: Vec<usize> = encoder.scopes.iter().map(|s| s.spans.capacity()).collect();
+        let capacities: Vec<usize> = encoder.scopes.iter().map(|s| s.spans.bytes.len()).collect();
         assert!(capacities.iter().all(|&capacity| capacity > 0));
 
         let other = Resource::builder_empty()
@@ -1501,7 +1686,7 @@ mod tests {
         assert_eq!(
             encoder.scopes[..capacities.len()]
                 .iter()
-                .map(|s| s.spans.capacity())
+                .map(|s| s.spans.bytes.len())
                 .collect::<Vec<_>>(),
             capacities
         );
