@@ -103,3 +103,52 @@ fn a_sampled_span_allocates_three_times_on_the_calling_thread() {
     assert_eq!(spans.all().len(), 1_001);
     assert_eq!(per_span, 3, "allocations per sampled span");
 }
+
+/// Counts the spans exported.
+#[derive(Debug, Default)]
+struct Count(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl traced_runtime::opentelemetry_sdk::trace::SpanExporter for Count {
+    async fn export(
+        &self,
+        batch: Vec<traced_runtime::opentelemetry_sdk::trace::SpanData>,
+    ) -> traced_runtime::opentelemetry_sdk::error::OTelSdkResult {
+        self.0
+            .fetch_add(batch.len(), std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// With the pipeline installed, a thread reuses the records the collector gives back: the
+/// only allocations left are the two of the opentelemetry `Context` (the span's box and its
+/// shared cell).
+#[test]
+fn an_installed_pipeline_reuses_records_two_allocations_per_sampled_span() {
+    let exported = Count::default();
+    let count = std::sync::Arc::clone(&exported.0);
+    let provider = traced_runtime::SpanPipeline::new(exported)
+        .install()
+        .expect("the collector starts");
+    // A thread of its own: other tests of this process do not share its queue.
+    let per_span = std::thread::spawn(move || {
+        // Rounds of spans, each exported before the next: a round takes records the collector
+        // gave back after the last one, and makes new ones only when fewer came back than it
+        // needs (the collector may have drained some in the middle of a round, which lets
+        // the round reuse them at once). By the last round, enough have come back.
+        let mut per_span = 0.0;
+        for _ in 0..10 {
+            let before = allocations();
+            for n in 0..200 {
+                sampled_leaf(n, 1);
+            }
+            per_span = (allocations() - before) as f64 / 200.0;
+            provider.force_flush().expect("flushed");
+        }
+        provider.shutdown().expect("shut down");
+        per_span
+    })
+    .join()
+    .expect("the thread ends");
+    assert_eq!(count.load(std::sync::atomic::Ordering::Relaxed), 2_000);
+    assert_eq!(per_span, 2.0, "allocations per sampled span");
+}

@@ -122,6 +122,8 @@ pub use pipeline::SpanPipeline;
 
 // Setup and export.
 pub use error::Error;
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+pub use export::encoded::EncodedSpanExporter;
 pub use export::Exporter;
 pub use propagation::b3::B3Propagator;
 pub use propagation::composite::Propagator;

@@ -2,25 +2,25 @@
 //! timeout, its last failure kept for the guard ([`ExportHealth`]), and string values truncated
 //! to the configured length.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::future::Either;
+use futures_util::future::BoxFuture;
 use opentelemetry::{Array, KeyValue, StringValue, Value};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
-use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+use opentelemetry_sdk::trace::SpanData;
 use opentelemetry_sdk::Resource;
 use tokio::runtime::Handle;
 
 use super::DynExporter;
+use crate::pipeline::exporter::{Batch, BatchExporter, BatchFormat};
 
 /// Wraps an exporter: truncates attribute values to the length limit (which the SDK does not
 /// do), and, given the export runtime, runs each export there within `export_timeout`
 /// (`OTEL_BSP_EXPORT_TIMEOUT`, which the SDK's thread-based processor ignores).
 #[derive(Debug)]
 pub(crate) struct Exporting {
-    inner: Arc<dyn DynExporter>,
+    inner: Target,
     runtime: Option<Handle>,
     export_timeout: Duration,
     value_length_limit: Option<usize>,
@@ -77,15 +77,32 @@ impl ExportHealth {
     }
 }
 
+/// The exporter an [`Exporting`] runs.
+#[derive(Debug)]
+pub(crate) enum Target {
+    /// A `SpanExporter` (the console, a user's own): given `SpanData`.
+    Spans(Arc<dyn DynExporter>),
+    /// The OTLP exporter: given requests the collector encoded (or `SpanData` it encodes
+    /// itself, beside other exporters).
+    #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+    Otlp(Arc<super::otlp::OtlpExporter>),
+}
+
+impl Target {
+    pub(crate) fn spans(exporter: Box<dyn DynExporter>) -> Target {
+        Target::Spans(Arc::from(exporter))
+    }
+}
+
 impl Exporting {
     pub(crate) fn new(
-        inner: Box<dyn DynExporter>,
+        inner: Target,
         runtime: Option<Handle>,
         export_timeout: Duration,
         value_length_limit: Option<usize>,
     ) -> Exporting {
         Exporting {
-            inner: Arc::from(inner),
+            inner,
             runtime,
             export_timeout,
             value_length_limit,
@@ -98,15 +115,45 @@ impl Exporting {
     }
 }
 
-impl SpanExporter for Exporting {
-    fn export(&self, mut batch: Vec<SpanData>) -> impl Future<Output = OTelSdkResult> + Send {
-        if let Some(limit) = self.value_length_limit {
-            truncate_values(&mut batch, limit);
+impl BatchExporter for Exporting {
+    fn format(&self) -> BatchFormat {
+        match &self.inner {
+            Target::Spans(_) => BatchFormat::Spans,
+            #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+            Target::Otlp(_) => BatchFormat::Otlp {
+                value_length_limit: self.value_length_limit,
+            },
         }
-        let inner = Arc::clone(&self.inner);
+    }
+
+    fn export(&self, batch: Batch) -> BoxFuture<'_, OTelSdkResult> {
+        let work: BoxFuture<'static, OTelSdkResult> = match (&self.inner, batch) {
+            (Target::Spans(inner), Batch::Spans(mut batch)) => {
+                if let Some(limit) = self.value_length_limit {
+                    truncate_values(&mut batch, limit);
+                }
+                let inner = Arc::clone(inner);
+                Box::pin(async move { inner.dyn_export(batch).await })
+            }
+            #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+            (Target::Otlp(otlp), Batch::Spans(batch)) => {
+                let otlp = Arc::clone(otlp);
+                let limit = self.value_length_limit;
+                Box::pin(async move { otlp.export_spans(batch, limit).await })
+            }
+            #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+            (Target::Otlp(otlp), Batch::Otlp { request, .. }) => {
+                let otlp = Arc::clone(otlp);
+                Box::pin(async move { otlp.send(request).await })
+            }
+            #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+            (Target::Spans(_), Batch::Otlp { .. }) => {
+                return Box::pin(async { Err(crate::pipeline::exporter::wrong_format()) })
+            }
+        };
         let health = Arc::clone(&self.health);
         let export = async move {
-            let result = inner.dyn_export(batch).await;
+            let result = work.await;
             health.record(&result);
             result
         };
@@ -124,7 +171,7 @@ impl SpanExporter for Exporting {
                         }
                     }
                 });
-                Either::Left(async move {
+                Box::pin(async move {
                     task.await.unwrap_or_else(|error| {
                         Err(OTelSdkError::InternalFailure(format!(
                             "the export was cancelled by shutdown: {error}"
@@ -132,25 +179,43 @@ impl SpanExporter for Exporting {
                     })
                 })
             }
-            // Console: synchronous and quick, exported where the span ended.
-            None => Either::Right(export),
+            // Console: synchronous and quick, exported on the export thread.
+            None => Box::pin(export),
         }
     }
 
-    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+    fn shutdown(&self, timeout: Duration) -> OTelSdkResult {
         let _runtime = self.runtime.as_ref().map(Handle::enter);
-        self.inner.dyn_shutdown(timeout)
+        match &self.inner {
+            Target::Spans(inner) => inner.dyn_shutdown(timeout),
+            #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+            Target::Otlp(_) => Ok(()),
+        }
     }
 
     fn force_flush(&self) -> OTelSdkResult {
         let _runtime = self.runtime.as_ref().map(Handle::enter);
-        self.inner.dyn_force_flush()
+        match &self.inner {
+            Target::Spans(inner) => inner.dyn_force_flush(),
+            #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+            Target::Otlp(_) => Ok(()),
+        }
     }
 
     fn set_resource(&mut self, resource: &Resource) {
         // Called while the provider is built, before any export holds a clone.
-        if let Some(inner) = Arc::get_mut(&mut self.inner) {
-            inner.dyn_set_resource(resource);
+        match &mut self.inner {
+            Target::Spans(inner) => {
+                if let Some(inner) = Arc::get_mut(inner) {
+                    inner.dyn_set_resource(resource);
+                }
+            }
+            #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+            Target::Otlp(otlp) => {
+                if let Some(otlp) = Arc::get_mut(otlp) {
+                    otlp.set_resource(resource);
+                }
+            }
         }
     }
 }

@@ -2,41 +2,56 @@
 
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 
 use super::bounded::Exporting;
+use crate::pipeline::exporter::{Batch, BatchExporter, BatchFormat};
 
 /// Several exporters behind one: each gets every batch, in order.
 #[derive(Debug)]
 pub(crate) struct Fanout(pub(crate) Vec<Exporting>);
 
-impl SpanExporter for Fanout {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        let Some((last, others)) = self.0.split_last() else {
-            return Ok(());
-        };
-        let mut result = Ok(());
-        for exporter in others {
-            let outcome = exporter.export(batch.clone()).await;
-            result = result.and(outcome);
+impl BatchExporter for Fanout {
+    /// One exporter takes its own form (encoded OTLP requests); several share `SpanData`.
+    fn format(&self) -> BatchFormat {
+        match self.0.as_slice() {
+            [one] => one.format(),
+            _ => BatchFormat::Spans,
         }
-        let outcome = last.export(batch).await;
-        result.and(outcome)
     }
 
-    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+    fn export(&self, batch: Batch) -> BoxFuture<'_, OTelSdkResult> {
+        Box::pin(async move {
+            let Some((last, others)) = self.0.split_last() else {
+                return Ok(());
+            };
+            let mut result = Ok(());
+            // Several exporters share batches of spans (see `format`).
+            #[allow(irrefutable_let_patterns)] // without OTLP, the only form
+            if let Batch::Spans(spans) = &batch {
+                for exporter in others {
+                    let outcome = exporter.export(Batch::Spans(spans.clone())).await;
+                    result = result.and(outcome);
+                }
+            }
+            let outcome = last.export(batch).await;
+            result.and(outcome)
+        })
+    }
+
+    fn shutdown(&self, timeout: Duration) -> OTelSdkResult {
         self.0
             .iter()
-            .map(|exporter| exporter.shutdown_with_timeout(timeout))
+            .map(|exporter| exporter.shutdown(timeout))
             .fold(Ok(()), OTelSdkResult::and)
     }
 
     fn force_flush(&self) -> OTelSdkResult {
         self.0
             .iter()
-            .map(SpanExporter::force_flush)
+            .map(BatchExporter::force_flush)
             .fold(Ok(()), OTelSdkResult::and)
     }
 

@@ -10,12 +10,14 @@
 
 mod bounded;
 pub(crate) mod console;
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+pub(crate) mod encoded;
 mod fanout;
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 pub(crate) mod otlp;
 pub(crate) mod runtime;
 
-pub(crate) use bounded::{ExportHealth, Exporting};
+pub(crate) use bounded::{ExportHealth, Exporting, Target};
 pub(crate) use fanout::Fanout;
 
 use std::fmt;
@@ -113,13 +115,12 @@ pub(crate) fn otlp(
     config: &OtlpConfig,
     runtime: &Handle,
     stopping: Arc<std::sync::atomic::AtomicBool>,
-) -> Result<Box<dyn DynExporter>, Error> {
+) -> Result<Target, Error> {
     #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
     {
-        Ok(Box::new(otlp::OtlpExporter {
-            client: OtlpClient::new(config, runtime, stopping)?,
-            resource: Default::default(),
-        }))
+        Ok(Target::Otlp(Arc::new(otlp::OtlpExporter::new(
+            OtlpClient::new(config, runtime, stopping)?,
+        ))))
     }
     #[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
     Err(otlp_disabled(config.protocol, "OTLP"))

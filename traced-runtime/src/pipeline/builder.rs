@@ -1,6 +1,8 @@
 //! [`SpanPipeline`]: the builder of the provider that `Telemetry` installs, for users who bring
 //! their own exporter.
 
+use std::any::Any;
+
 use opentelemetry_sdk::trace::{
     Sampler, SdkTracerProvider, ShouldSample, SpanExporter, SpanLimits, TracerProviderBuilder,
 };
@@ -9,6 +11,7 @@ use opentelemetry_sdk::Resource;
 use crate::error::Error;
 use crate::pipeline::batch::BatchConfig;
 use crate::pipeline::dispatch;
+use crate::pipeline::exporter::{BatchExporter, SpanDataExporter};
 use crate::pipeline::fast_tracer::FastTracer;
 use crate::pipeline::processor::TracedSpanProcessor;
 
@@ -17,18 +20,20 @@ use crate::pipeline::processor::TracedSpanProcessor;
 ///
 /// This is the one place where the provider and the fast path beside it are put together:
 /// `Telemetry::install` builds its pipeline here too.
-pub struct SpanPipeline<E> {
+pub struct SpanPipeline {
     /// `None`: nothing is exported (the setup found no exporter), spans are still made so that
     /// ids propagate.
-    exporter: Option<E>,
+    exporter: Option<Box<dyn BatchExporter>>,
     sampler: Box<dyn ShouldSample>,
+    /// Whether `sampler` is the SDK's parent-based one (see [`is_parent_based`]).
+    parent_based: bool,
     limits: SpanLimits,
     resource: Option<Resource>,
     batch: BatchConfig,
     customize: Vec<Box<dyn FnOnce(TracerProviderBuilder) -> TracerProviderBuilder>>,
 }
 
-impl<E> std::fmt::Debug for SpanPipeline<E> {
+impl std::fmt::Debug for SpanPipeline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SpanPipeline")
             .field("exporter", &self.exporter.is_some())
@@ -40,17 +45,25 @@ impl<E> std::fmt::Debug for SpanPipeline<E> {
     }
 }
 
-impl<E: SpanExporter + 'static> SpanPipeline<E> {
+impl SpanPipeline {
     /// A pipeline to `exporter`, sampling every span, with the default batch settings.
-    pub fn new(exporter: E) -> Self {
-        Self::with_exporter(Some(exporter))
+    pub fn new(exporter: impl SpanExporter + 'static) -> Self {
+        Self::with_exporter(Some(Box::new(SpanDataExporter(exporter))))
+    }
+
+    /// A pipeline that hands `exporter` each batch encoded as an OTLP request (protobuf), for a
+    /// transport of your own: see [`EncodedSpanExporter`](crate::EncodedSpanExporter).
+    #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+    pub fn encoded(exporter: impl crate::EncodedSpanExporter) -> Self {
+        Self::with_exporter(Some(Box::new(crate::export::encoded::Encoded(exporter))))
     }
 
     /// A pipeline to `exporter`, or to nothing.
-    pub(crate) fn with_exporter(exporter: Option<E>) -> Self {
+    pub(crate) fn with_exporter(exporter: Option<Box<dyn BatchExporter>>) -> Self {
         SpanPipeline {
             exporter,
             sampler: Box::new(Sampler::ParentBased(Box::new(Sampler::AlwaysOn))),
+            parent_based: true,
             limits: SpanLimits::default(),
             resource: None,
             batch: BatchConfig::default(),
@@ -61,11 +74,17 @@ impl<E: SpanExporter + 'static> SpanPipeline<E> {
     /// The sampler that decides for both kinds of spans (default: parent-based, always on).
     #[must_use]
     pub fn with_sampler(self, sampler: impl ShouldSample + 'static) -> Self {
-        self.with_boxed_sampler(Box::new(sampler))
+        let parent_based = is_parent_based(&sampler);
+        self.with_boxed_sampler(Box::new(sampler), parent_based)
     }
 
-    pub(crate) fn with_boxed_sampler(mut self, sampler: Box<dyn ShouldSample>) -> Self {
+    pub(crate) fn with_boxed_sampler(
+        mut self,
+        sampler: Box<dyn ShouldSample>,
+        parent_based: bool,
+    ) -> Self {
         self.sampler = sampler;
+        self.parent_based = parent_based;
         self
     }
 
@@ -136,9 +155,19 @@ impl<E: SpanExporter + 'static> SpanPipeline<E> {
             builder = customize(builder);
         }
         let provider = builder.build();
-        let fast = collector.map(|collector| FastTracer::new(self.sampler, collector, &provider));
+        let fast = collector.map(|collector| {
+            FastTracer::new(self.sampler, self.parent_based, collector, &provider)
+        });
         Ok((provider, fast))
     }
+}
+
+/// Whether `sampler` is the SDK's parent-based sampler: below a valid parent it follows the
+/// parent's sampled flag, which the fast path then reads itself instead of asking the sampler.
+pub(crate) fn is_parent_based(sampler: &(impl ShouldSample + 'static)) -> bool {
+    (sampler as &dyn Any)
+        .downcast_ref::<Sampler>()
+        .is_some_and(|sampler| matches!(sampler, Sampler::ParentBased(_)))
 }
 
 /// Makes `provider` the global one, and its fast path (when it has one) the one of `#[traced]`.

@@ -30,11 +30,12 @@ use std::time::{Duration, Instant};
 use crossbeam_queue::ArrayQueue;
 use opentelemetry::InstrumentationScope;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
-use opentelemetry_sdk::trace::{SpanData, SpanExporter, SpanLimits};
+use opentelemetry_sdk::trace::{SpanData, SpanLimits};
 use opentelemetry_sdk::Resource;
 
 pub(crate) use crate::pipeline::batch::BatchConfig;
 use crate::pipeline::clock::Anchor;
+use crate::pipeline::exporter::{Batch, BatchBuilder, BatchExporter};
 use crate::pipeline::record::SpanRecord;
 use crate::pipeline::stats::{Counters, DropReporter, PipelineStats};
 
@@ -47,13 +48,22 @@ const STALLED_MS: u64 = 500;
 /// No export in progress.
 const IDLE: u64 = u64::MAX;
 
-/// One thread's queue of ended spans.
+/// One thread's queue of ended spans, and the records the collector gave back to it.
 pub(crate) struct ThreadQueue {
     queue: ArrayQueue<Box<SpanRecord>>,
+    /// Emptied records, reused for the thread's next spans: the thread allocates a record only
+    /// when none came back yet, and never frees one another thread allocated.
+    recycled: ArrayQueue<Box<SpanRecord>>,
     shared: Arc<Shared>,
 }
 
 impl ThreadQueue {
+    /// A record the collector gave back, if any.
+    #[inline]
+    pub(crate) fn recycled(&self) -> Option<Box<SpanRecord>> {
+        self.recycled.pop()
+    }
+
     /// Whether this queue feeds `collector`.
     pub(crate) fn belongs_to(&self, collector: &Collector) -> bool {
         Arc::ptr_eq(&self.shared, &collector.shared)
@@ -85,7 +95,7 @@ struct Control {
 
 /// What the collector thread hands to the export thread, in order.
 enum Job {
-    Export(Vec<SpanData>),
+    Export(Batch),
     Resource(Resource),
     /// Everything before was exported: complete flush `ticket`.
     Flush(u64),
@@ -240,8 +250,8 @@ pub(crate) struct Collector {
 
 impl Collector {
     /// Starts the collector thread and the export thread, which owns `exporter`.
-    pub(crate) fn start<E: SpanExporter + 'static>(
-        exporter: E,
+    pub(crate) fn start(
+        exporter: Box<dyn BatchExporter>,
         config: BatchConfig,
         scope: InstrumentationScope,
         limits: SpanLimits,
@@ -268,6 +278,7 @@ impl Collector {
             given_up: AtomicBool::new(false),
             finished: AtomicBool::new(false),
         });
+        let batch = BatchBuilder::new(exporter.format(), scope, limits);
         let export = ExportWorker {
             shared: Arc::downgrade(&shared),
             exporter,
@@ -277,10 +288,8 @@ impl Collector {
             .spawn(move || export.run())?;
         let worker = Worker {
             shared: Arc::downgrade(&shared),
-            scope,
-            limits,
             anchor: Anchor::now(),
-            pending: Vec::new(),
+            batch,
             reporter: DropReporter::default(),
         };
         let spawned = thread::Builder::new()
@@ -303,6 +312,7 @@ impl Collector {
     pub(crate) fn thread_queue(&self) -> Arc<ThreadQueue> {
         let queue = Arc::new(ThreadQueue {
             queue: ArrayQueue::new(self.shared.config.max_queue_size),
+            recycled: ArrayQueue::new(recycled_capacity(&self.shared.config)),
             shared: self.shared.clone(),
         });
         self.shared
@@ -418,16 +428,20 @@ impl Collector {
     }
 }
 
+/// Most emptied records a thread keeps for reuse: half its queue's worth.
+fn recycled_capacity(config: &BatchConfig) -> usize {
+    (config.max_queue_size / 2).max(1)
+}
+
 /// How often the conversion from span clock to wall clock is renewed.
 const ANCHOR_RENEWAL: Duration = Duration::from_secs(60);
 
 /// The collector thread's state.
 struct Worker {
     shared: Weak<Shared>,
-    scope: InstrumentationScope,
-    limits: SpanLimits,
     anchor: Anchor,
-    pending: Vec<SpanData>,
+    /// The batch being built.
+    batch: BatchBuilder,
     reporter: DropReporter,
 }
 
@@ -454,6 +468,7 @@ impl Worker {
                 )
             };
             if let Some(resource) = resource {
+                self.batch.set_resource(&resource);
                 shared.send(Job::Resource(resource));
             }
             self.drain(&shared);
@@ -491,8 +506,8 @@ impl Worker {
         }
     }
 
-    /// Moves every handed-over span into `pending`, as `SpanData`, in turns of [`DRAIN_TURN`]
-    /// spans a queue, handing each full batch to the export thread.
+    /// Adds every handed-over span to the batch, in turns of [`DRAIN_TURN`] spans a queue,
+    /// handing each full batch to the export thread.
     fn drain(&mut self, shared: &Shared) {
         // One anchor for many drains keeps the order of close spans; renewing it now and then
         // follows the wall clock's adjustments.
@@ -506,20 +521,23 @@ impl Worker {
             .clone();
         loop {
             let mut taken = 0;
-            for queue in queues
-                .iter()
-                .map(|queue| &queue.queue)
-                .chain([&shared.records])
-            {
-                for record in std::iter::from_fn(|| queue.pop()).take(DRAIN_TURN) {
+            for queue in &queues {
+                for mut record in std::iter::from_fn(|| queue.queue.pop()).take(DRAIN_TURN) {
                     taken += 1;
-                    self.add_record(record, shared);
+                    self.add_record(&mut record, shared);
+                    // Back to the thread that made it; freed when that thread has enough.
+                    let _ = queue.recycled.push(record);
                 }
+            }
+            for mut record in std::iter::from_fn(|| shared.records.pop()).take(DRAIN_TURN) {
+                taken += 1;
+                self.add_record(&mut record, shared);
             }
             for span in std::iter::from_fn(|| shared.shared_queue.pop()).take(DRAIN_TURN) {
                 taken += 1;
                 Counters::add(&shared.counters.received, 1);
-                self.add(span, shared);
+                self.batch.add_span_data(span);
+                self.send_if_full(shared);
             }
             if taken == 0 {
                 return;
@@ -527,29 +545,27 @@ impl Worker {
         }
     }
 
-    fn add_record(&mut self, mut record: Box<SpanRecord>, shared: &Shared) {
+    fn add_record(&mut self, record: &mut SpanRecord, shared: &Shared) {
         if record.span_context.is_sampled() {
             Counters::add(&shared.counters.received, 1);
-            let span = record.take_span_data(&self.anchor, &self.scope, &self.limits);
-            self.add(span, shared);
+            self.batch.add_record(record, &self.anchor);
+            self.send_if_full(shared);
+        } else {
+            record.clear();
         }
     }
 
-    fn add(&mut self, span: SpanData, shared: &Shared) {
-        self.pending.push(span);
-        if self.pending.len() >= shared.config.max_export_batch_size {
+    fn send_if_full(&mut self, shared: &Shared) {
+        if self.batch.len() >= shared.config.max_export_batch_size {
             self.send_pending(shared);
         }
     }
 
     fn send_pending(&mut self, shared: &Shared) {
-        if self.pending.is_empty() {
+        if self.batch.is_empty() {
             return;
         }
-        let batch = std::mem::replace(
-            &mut self.pending,
-            Vec::with_capacity(shared.config.max_export_batch_size),
-        );
+        let batch = self.batch.take(shared.config.max_export_batch_size);
         shared.send(Job::Export(batch));
     }
 }
@@ -558,18 +574,18 @@ impl Worker {
 const IDLE_CHECK: Duration = Duration::from_millis(500);
 
 /// The export thread's state: it owns the exporter, and runs one export at a time.
-struct ExportWorker<E> {
+struct ExportWorker {
     shared: Weak<Shared>,
-    exporter: E,
+    exporter: Box<dyn BatchExporter>,
 }
 
-impl<E: SpanExporter> ExportWorker<E> {
+impl ExportWorker {
     fn run(mut self) {
         // The first failure since the last flush, for that flush's result.
         let mut error = None;
         loop {
             let Some(shared) = self.shared.upgrade() else {
-                let _ = self.exporter.shutdown();
+                let _ = self.exporter.shutdown(Duration::from_secs(5));
                 return;
             };
             let Some(job) = next_job(&shared) else {
@@ -590,9 +606,7 @@ impl<E: SpanExporter> ExportWorker<E> {
                     shared.changed.notify_all();
                 }
                 Job::Shutdown => {
-                    let result = self
-                        .exporter
-                        .shutdown_with_timeout(shared.config.max_export_timeout);
+                    let result = self.exporter.shutdown(shared.config.max_export_timeout);
                     shared.finished.store(true, Ordering::Release);
                     let mut control = shared.control();
                     control.flush_result = error.take().or(result.err());
@@ -606,7 +620,7 @@ impl<E: SpanExporter> ExportWorker<E> {
     }
 
     /// Exports `batch`, counting its spans exported or dropped; returns the failure.
-    fn export(&self, batch: Vec<SpanData>, shared: &Shared) -> Option<OTelSdkError> {
+    fn export(&self, batch: Batch, shared: &Shared) -> Option<OTelSdkError> {
         let spans = batch.len() as u64;
         let timeout = shared.config.max_export_timeout;
         let started = shared.epoch.elapsed().as_millis() as u64;
@@ -623,6 +637,9 @@ impl<E: SpanExporter> ExportWorker<E> {
                 Counters::add(&counters.exported, spans);
                 None
             }
+            // Shutdown gave up on this export (and cancelled it): its spans are counted given
+            // up at shutdown, as they were when shutdown returned.
+            Err(error) if shared.given_up.load(Ordering::Acquire) => Some(error),
             Err(error) => {
                 Counters::add(&counters.export_failed, spans);
                 Counters::add(&counters.export_failures, 1);
@@ -681,8 +698,8 @@ fn block_on_timeout<F: Future>(future: F, timeout: Duration) -> Option<F::Output
 }
 
 /// The most the pipeline's own buffers hold for `config`, in bytes: `(per producer thread,
-/// the rest)`, when every queue, the batch being built, the backlog and the batch being
-/// exported are full. What spans own on the heap beyond their inline attributes (long
+/// the rest)`, when every queue (and every thread's records kept for reuse), the batch being
+/// built, the backlog and the batch being exported are full. What spans own on the heap beyond their inline attributes (long
 /// strings, more than 4 attributes, events, links) comes on top.
 #[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn memory_bound(config: &BatchConfig) -> (usize, usize) {
@@ -690,7 +707,7 @@ pub(crate) fn memory_bound(config: &BatchConfig) -> (usize, usize) {
     // A slot of an `ArrayQueue` is the value and a stamp.
     let record = size_of::<Box<SpanRecord>>() + size_of::<usize>() + size_of::<SpanRecord>();
     let span = size_of::<SpanData>();
-    let per_thread = config.max_queue_size * record;
+    let per_thread = (config.max_queue_size + recycled_capacity(config)) * record;
     let backlog = config.max_queue_size.max(config.max_export_batch_size);
     let fixed = config.max_queue_size * (span + size_of::<usize>())
         + config.max_queue_size * record

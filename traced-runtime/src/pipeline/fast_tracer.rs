@@ -22,6 +22,9 @@ thread_local! {
 #[derive(Debug)]
 pub(crate) struct FastTracer {
     pub(crate) sampler: Box<dyn ShouldSample>,
+    /// Whether the sampler is the SDK's parent-based one: below a parent, the parent's decision
+    /// is taken without asking it.
+    pub(crate) parent_based: bool,
     pub(crate) collector: Collector,
     /// The pipeline's SDK tracer, for spans that outlive a body and are written from many
     /// places (the HTTP layers' spans): they reach the same collector through the processor.
@@ -42,16 +45,37 @@ impl FastTracer {
     /// The fast path of a provider whose processor is the one `collector` belongs to.
     pub(crate) fn new(
         sampler: Box<dyn ShouldSample>,
+        parent_based: bool,
         collector: Collector,
         provider: &SdkTracerProvider,
     ) -> Self {
         FastTracer {
             sampler,
+            parent_based,
             collector,
             sdk: provider.tracer_with_scope(scope::scope()),
             provider: provider.clone(),
             per_thread_queues: false,
         }
+    }
+
+    /// `record` in a box: one the collector gave back to this thread when there is one, so
+    /// that a thread in its steady state allocates no record.
+    #[inline]
+    pub(crate) fn boxed(&self, record: SpanRecord) -> Box<SpanRecord> {
+        if self.per_thread_queues {
+            let recycled = QUEUE.try_with(|slot| {
+                slot.borrow()
+                    .as_ref()
+                    .filter(|queue| queue.belongs_to(&self.collector))
+                    .and_then(|queue| queue.recycled())
+            });
+            if let Ok(Some(mut boxed)) = recycled {
+                *boxed = record;
+                return boxed;
+            }
+        }
+        Box::new(record)
     }
 
     /// Hands an ended span to the collector: through this thread's own queue for the installed

@@ -33,6 +33,7 @@ pub(crate) mod builder;
 pub(crate) mod clock;
 pub(crate) mod collector;
 pub(crate) mod dispatch;
+pub(crate) mod exporter;
 pub(crate) mod fast_span;
 pub(crate) mod fast_tracer;
 pub(crate) mod ids;

@@ -5,10 +5,11 @@ use std::time::Duration;
 
 use opentelemetry::Context;
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanLimits, SpanProcessor};
+use opentelemetry_sdk::trace::{Span, SpanData, SpanLimits, SpanProcessor};
 use opentelemetry_sdk::Resource;
 
 use crate::pipeline::collector::{BatchConfig, Collector};
+use crate::pipeline::exporter::BatchExporter;
 use crate::pipeline::{dispatch, scope};
 
 /// Hands the spans the SDK ends (those of the opentelemetry API) to the collector, so that
@@ -28,8 +29,8 @@ impl std::fmt::Debug for Collector {
 
 impl TracedSpanProcessor {
     /// Starts the collector thread that owns `exporter`.
-    pub(crate) fn start<E: SpanExporter + 'static>(
-        exporter: E,
+    pub(crate) fn start(
+        exporter: Box<dyn BatchExporter>,
         batch: BatchConfig,
         limits: SpanLimits,
     ) -> Result<Self, std::io::Error> {

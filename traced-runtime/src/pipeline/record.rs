@@ -135,6 +135,20 @@ impl SpanRecord {
         }
     }
 
+    /// Empties the record for reuse: what it owns on the heap is freed, its inline storage kept.
+    #[cfg_attr(
+        not(any(feature = "otlp-grpc", feature = "otlp-http")),
+        allow(dead_code)
+    )]
+    pub(crate) fn clear(&mut self) {
+        self.name = Cow::Borrowed("");
+        self.span_context = SpanContext::NONE;
+        self.attributes.clear();
+        self.events = Vec::new();
+        self.status = Status::Unset;
+        self.error_mark = ErrorMark::default();
+    }
+
     /// The SDK's form of the span, with the span limits applied; `scope` is the instrumentation
     /// scope of a span whose crate is not known. Takes the contents, leaving
     /// the record empty for reuse.

@@ -15,7 +15,7 @@ use opentelemetry_sdk::trace::{Sampler, ShouldSample, SpanLimits, TracerProvider
 use crate::error::Error;
 use crate::export::console::ConsoleExporter;
 use crate::export::runtime::ExportRuntime;
-use crate::export::{self, DynExporter, Exporter, ExporterKind, Exporting, Fanout};
+use crate::export::{self, DynExporter, Exporter, ExporterKind, Exporting, Fanout, Target};
 use crate::pipeline::builder::{self, SpanPipeline};
 use crate::propagation::composite::{self, Propagator};
 use crate::setup::config::{
@@ -96,7 +96,8 @@ type Configure = Box<dyn FnOnce(TracerProviderBuilder) -> TracerProviderBuilder>
 pub struct TelemetryBuilder {
     settings: Settings,
     env: Option<Env>,
-    sampler: Option<Box<dyn ShouldSample>>,
+    /// The sampler, and whether it is the SDK's parent-based one.
+    sampler: Option<(Box<dyn ShouldSample>, bool)>,
     custom_exporters: Vec<Option<Box<dyn DynExporter>>>,
     custom_propagators: Vec<Option<Box<dyn TextMapPropagator + Send + Sync>>>,
     configure: Vec<Configure>,
@@ -260,7 +261,8 @@ impl TelemetryBuilder {
     /// The sampler, e.g. `Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(0.1)))`.
     /// Beats `OTEL_TRACES_SAMPLER`; default `parentbased_always_on`.
     pub fn sampler(mut self, sampler: impl ShouldSample + 'static) -> Self {
-        self.sampler = Some(Box::new(sampler));
+        let parent_based = builder::is_parent_based(&sampler);
+        self.sampler = Some((Box::new(sampler), parent_based));
         self.settings.sampler_set = true;
         self
     }
@@ -400,7 +402,7 @@ impl TelemetryBuilder {
         let batch = config.batch;
         let mut health = Vec::new();
         let stopping = Arc::new(AtomicBool::new(false));
-        let mut exporting = |exporter: Box<dyn DynExporter>, runtime: Option<&ExportRuntime>| {
+        let mut exporting = |exporter: Target, runtime: Option<&ExportRuntime>| {
             let exporter = Exporting::new(
                 exporter,
                 runtime.map(|runtime| runtime.handle().clone()),
@@ -419,11 +421,19 @@ impl TelemetryBuilder {
             max_attributes_per_event: limits.attributes_per_event,
             max_attributes_per_link: limits.attributes_per_link,
         };
-        let sampler: Box<dyn ShouldSample> = match (config.sampler, self.sampler.take()) {
-            (_, Some(sampler)) => sampler,
-            (Some(spec), None) => Box::new(sampler(spec)),
-            (None, None) => Box::new(Sampler::ParentBased(Box::new(Sampler::AlwaysOn))),
-        };
+        let (sampler, parent_based): (Box<dyn ShouldSample>, bool) =
+            match (config.sampler, self.sampler.take()) {
+                (_, Some(sampler)) => sampler,
+                (Some(spec), None) => {
+                    let sampler = sampler(spec);
+                    let parent_based = builder::is_parent_based(&sampler);
+                    (Box::new(sampler), parent_based)
+                }
+                (None, None) => (
+                    Box::new(Sampler::ParentBased(Box::new(Sampler::AlwaysOn))),
+                    true,
+                ),
+            };
         for slot in &config.exporters {
             match (slot, &runtime) {
                 (ExporterSlot::Otlp, Some(runtime)) => {
@@ -437,12 +447,12 @@ impl TelemetryBuilder {
                 (ExporterSlot::Custom(index), Some(runtime)) => {
                     let custom = self.custom_exporters.get_mut(*index).and_then(Option::take);
                     if let Some(exporter) = custom {
-                        exporters.push(exporting(exporter, Some(runtime)));
+                        exporters.push(exporting(Target::spans(exporter), Some(runtime)));
                     }
                 }
                 (ExporterSlot::Console, _) => {
                     let console = ConsoleExporter::stdout(config.no_color);
-                    exporters.push(exporting(Box::new(console), None));
+                    exporters.push(exporting(Target::spans(Box::new(console)), None));
                 }
                 (_, None) => {}
             }
@@ -460,9 +470,11 @@ impl TelemetryBuilder {
         };
         // One pipeline for every exporter: `#[traced]` spans take its fast path, spans of the
         // opentelemetry API reach its collector through its processor.
-        let exporter = (!exporters.is_empty()).then(|| Fanout(exporters));
+        let exporter = (!exporters.is_empty()).then(|| {
+            Box::new(Fanout(exporters)) as Box<dyn crate::pipeline::exporter::BatchExporter>
+        });
         let mut pipeline = SpanPipeline::with_exporter(exporter)
-            .with_boxed_sampler(sampler)
+            .with_boxed_sampler(sampler, parent_based)
             .with_span_limits(span_limits)
             .with_resource(resource::build(&config.resource))
             // Each exporter enforces `export_timeout` itself (and reports it); the collector's

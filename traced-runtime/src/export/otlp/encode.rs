@@ -20,9 +20,6 @@
 //!
 //! [`finish`]: TracesEncoder::finish
 
-// The collector wires the encoder in; until then only the tests use it.
-#![allow(dead_code)]
-
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use opentelemetry::trace::{

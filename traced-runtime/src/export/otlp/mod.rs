@@ -23,7 +23,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use tokio::runtime::Handle;
 
 use crate::error::Error;
@@ -53,6 +52,7 @@ pub(crate) trait OtlpRequest: Clone + Send + Sync + 'static {
     fn http_body(&self, json: bool) -> Result<Vec<u8>, String>;
 }
 
+#[cfg(feature = "otlp-logs")]
 macro_rules! otlp_request {
     ($request:ty, $client:ty, $signal:expr, $configuration:expr) => {
         impl OtlpRequest for $request {
@@ -90,15 +90,6 @@ macro_rules! otlp_request {
         }
     };
 }
-
-otlp_request!(
-    ExportTraceServiceRequest,
-    opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient<
-        tonic::transport::Channel,
-    >,
-    "OTLP",
-    "the OTLP configuration"
-);
 
 #[cfg(feature = "otlp-logs")]
 otlp_request!(
