@@ -74,11 +74,17 @@ pub(crate) fn body(function: &Function<'_>) -> syn::Result<Block> {
                 Some(unsafety) => quote!({ #unsafety #block }),
                 None => quote!(#block),
             };
+            let body_var = Ident::new("__traced_body", Span::mixed_site());
             quote! {
                 #callsite
-                let mut #span_var = #start;
                 #[allow(unused_unsafe)]
-                let #ret_var = #span_var.in_scope(move || #closure_ret #body);
+                let #body_var = #private::body(move || #closure_ret #body);
+                // Nothing installed: one load and a branch.
+                if #private::disabled() {
+                    return #body_var();
+                }
+                let mut #span_var = #start;
+                let #ret_var = #span_var.in_scope(#body_var);
                 #finish
                 #ret_var
             }

@@ -5,6 +5,7 @@ use std::borrow::Borrow;
 
 use opentelemetry::Context;
 
+pub use crate::pipeline::dispatch::disabled;
 pub use crate::span::callsite::{Callsite, CrateScope};
 pub use crate::span::guard::{Attributes, SpanGuard};
 pub use crate::span::instrument::Instrumented;
@@ -14,6 +15,13 @@ pub use opentelemetry::trace::SpanKind;
 pub use opentelemetry::Value;
 
 /// `parent = expr`: accepts a `Context` or a reference to one.
+/// The body of a sync traced function, as a closure called once: with the `FnOnce` bound at
+/// its creation, a body that returns a borrow of a captured `&mut` compiles as written.
+#[inline(always)]
+pub fn body<R, F: FnOnce() -> R>(body: F) -> F {
+    body
+}
+
 #[inline]
 pub fn as_parent<C: Borrow<Context>>(parent: &C) -> &Context {
     parent.borrow()

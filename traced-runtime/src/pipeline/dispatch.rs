@@ -16,7 +16,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 #[cfg(feature = "testing")]
 use std::sync::atomic::AtomicUsize;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 #[cfg(feature = "testing")]
 use std::sync::Arc;
 use std::sync::{PoisonError, RwLock};
@@ -54,12 +54,18 @@ enum Installed {
 
 static INSTALLED: RwLock<Installed> = RwLock::new(Installed::Nothing);
 static GENERATION: AtomicU64 = AtomicU64::new(1);
+/// The generation in which a thread found only the no-op global provider: while nothing is
+/// installed since, no span is started.
+static DISABLED_IN: AtomicU64 = AtomicU64::new(0);
+/// `DISABLED_IN` is the current generation: what a traced call reads first, so that a program
+/// without a provider pays one load and a branch ([`disabled`]).
+static DISABLED: AtomicBool = AtomicBool::new(false);
 
 thread_local! {
     static CACHE: RefCell<Option<(u64, Rc<Tracer>)>> = const { RefCell::new(None) };
-    /// The generation in which this thread found only the no-op provider: checked first, so
-    /// that a program without a provider pays two loads a call.
-    static DISABLED_IN: Cell<u64> = const { Cell::new(0) };
+    /// This thread's fast tracer and the generation it was found in: the common case, read
+    /// without borrowing the cache or counting a reference.
+    static FAST: Cell<(u64, Option<&'static FastTracer>)> = const { Cell::new((0, None)) };
     /// The SDK or global tracers of other scopes than traced's (the crates of `#[traced]`
     /// functions, the integrations), resolved once per thread and generation.
     static SCOPED: RefCell<(u64, ScopedTracers)> = const { RefCell::new((0, Vec::new())) };
@@ -103,7 +109,7 @@ pub(crate) fn uninstall_fast(collector: &Collector) {
     let mut installed = INSTALLED.write().unwrap_or_else(PoisonError::into_inner);
     if matches!(&*installed, Installed::Fast(fast) if fast.collector.is(collector)) {
         *installed = Installed::Nothing;
-        GENERATION.fetch_add(1, Ordering::Release);
+        new_generation();
     }
 }
 
@@ -114,7 +120,15 @@ pub(crate) fn uninstall() {
 
 fn install(installed: Installed) {
     *INSTALLED.write().unwrap_or_else(PoisonError::into_inner) = installed;
-    GENERATION.fetch_add(1, Ordering::Release);
+    new_generation();
+}
+
+/// Starts a new generation: each thread resolves its tracer again, spans are started again.
+fn new_generation() {
+    GENERATION.fetch_add(1, Ordering::SeqCst);
+    // After the generation: a `disable_global` that saw the old one either set `DISABLED`
+    // before this store, or sees the new generation after its own store and clears it.
+    DISABLED.store(false, Ordering::SeqCst);
 }
 
 fn resolve() -> Tracer {
@@ -188,17 +202,32 @@ pub(crate) fn with_scoped_tracer<R>(
 }
 
 /// The global tracer of this thread produced a span without ids: it is the no-op one. Spans are
-/// not started on this thread until something is installed.
+/// not started until something is installed through this crate.
 pub(crate) fn disable_global() {
     let generation = GENERATION.load(Ordering::Acquire);
     let _ = CACHE.try_with(|cache| {
-        let mut cache = cache.borrow_mut();
+        let cache = cache.borrow();
         if matches!(&*cache, Some((seen, tracer)) if *seen == generation && matches!(**tracer, Tracer::Global(_)))
         {
-            *cache = Some((generation, Rc::new(Tracer::Disabled)));
-            let _ = DISABLED_IN.try_with(|disabled| disabled.set(generation));
+            DISABLED_IN.store(generation, Ordering::SeqCst);
+            DISABLED.store(true, Ordering::SeqCst);
+            // An install since bumped the generation: undone (see `new_generation`).
+            if GENERATION.load(Ordering::SeqCst) != generation {
+                DISABLED.store(false, Ordering::SeqCst);
+            }
         }
     });
+}
+
+/// Whether no span is started: nothing was installed through this crate and the global
+/// provider turned out to be the no-op one. The first thing a traced call checks.
+#[inline]
+pub fn disabled() -> bool {
+    #[cfg(feature = "testing")]
+    if CAPTURES.load(Ordering::Relaxed) > 0 {
+        return false;
+    }
+    DISABLED.load(Ordering::Relaxed)
 }
 
 /// How many `testing::capture` calls are running: only then is the context consulted.
@@ -222,8 +251,13 @@ pub(crate) fn with_tracer<R>(f: impl FnOnce(&Tracer) -> R) -> R {
         }
     }
     let generation = GENERATION.load(Ordering::Acquire);
-    if DISABLED_IN.try_with(Cell::get) == Ok(generation) {
+    if DISABLED_IN.load(Ordering::Relaxed) == generation {
         return f(&Tracer::Disabled);
+    }
+    if let Ok((seen, Some(fast))) = FAST.try_with(Cell::get) {
+        if seen == generation {
+            return f(&Tracer::Fast(TracerRef::Installed(fast)));
+        }
     }
     let cached = CACHE.try_with(|cache| {
         let mut cache = cache.borrow_mut();
@@ -231,6 +265,11 @@ pub(crate) fn with_tracer<R>(f: impl FnOnce(&Tracer) -> R) -> R {
             Some((seen, tracer)) if *seen == generation => Rc::clone(tracer),
             _ => {
                 let tracer = Rc::new(resolve());
+                let fast = match &*tracer {
+                    Tracer::Fast(TracerRef::Installed(fast)) => Some(*fast),
+                    _ => None,
+                };
+                let _ = FAST.try_with(|cell| cell.set((generation, fast)));
                 *cache = Some((generation, Rc::clone(&tracer)));
                 tracer
             }

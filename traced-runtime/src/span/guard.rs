@@ -14,7 +14,8 @@ use std::fmt::Debug;
 use std::panic::{self, AssertUnwindSafe, Location};
 
 use opentelemetry::trace::{
-    Span, SpanBuilder, SpanContext, SpanKind, Status, TraceContextExt as _, Tracer as _,
+    Span, SpanBuilder, SpanContext, SpanId, SpanKind, Status, TraceContextExt as _, TraceFlags,
+    TraceId, Tracer as _,
 };
 use opentelemetry::{Context, Key, KeyValue, Value};
 use opentelemetry_sdk::trace::SamplingDecision;
@@ -68,6 +69,10 @@ impl SpanGuard {
         parent: Option<&Context>,
         attrs: impl FnOnce(&mut Attributes),
     ) -> Self {
+        // Nothing installed: one check, no call.
+        if dispatch::disabled() {
+            return Self::not_recording(None, true);
+        }
         let mut guard = Self::start_with(
             Cow::Borrowed(callsite.name),
             &callsite.kind,
@@ -100,6 +105,8 @@ impl SpanGuard {
         )
     }
 
+    /// Starts a span on the tracer of this thread.
+    #[inline(never)]
     fn start_with(
         name: Cow<'static, str>,
         kind: &SpanKind,
@@ -191,9 +198,30 @@ impl SpanGuard {
                 return None;
             }
             let parent_span = parent_cx.span();
-            let parent = parent_span.span_context();
-            let trace_id = if parent.is_valid() {
-                parent.trace_id()
+            let parent = ParentIds::of(parent_span.span_context());
+            if tracer.parent_based && parent.valid {
+                // A parent-based sampler follows the parent, without being asked.
+                if !parent.sampled {
+                    // The parent's context carries the decision to children and propagators:
+                    // no ids, no context, no allocation.
+                    return Some(Decided::FollowParent);
+                }
+                let span_context = SpanContext::new(
+                    parent.trace_id,
+                    ids::span_id(),
+                    parent.flags,
+                    false,
+                    parent_span.span_context().trace_state().clone(),
+                );
+                return Some(Decided::New {
+                    decision: SamplingDecision::RecordAndSample,
+                    sampler_attributes: Vec::new(),
+                    span_context,
+                    parent,
+                });
+            }
+            let trace_id = if parent.valid {
+                parent.trace_id
             } else {
                 ids::trace_id()
             };
@@ -201,18 +229,14 @@ impl SpanGuard {
                 tracer
                     .sampler
                     .should_sample(Some(parent_cx), trace_id, &name, kind, &[], &[]);
-            if result.decision == SamplingDecision::Drop
-                && parent.is_valid()
-                && !parent.is_sampled()
-            {
-                // Unsampled below an unsampled parent: the parent's context carries the decision
-                // to children and propagators; no ids, no context, no allocation.
+            if result.decision == SamplingDecision::Drop && parent.valid && !parent.sampled {
+                // Unsampled below an unsampled parent: as above.
                 return Some(Decided::FollowParent);
             }
             // Every bit of the parent's flags goes on (Level 2's `random` included); a new
             // trace has random ids, and says so.
-            let flags = if parent.is_valid() {
-                parent.trace_flags()
+            let flags = if parent.valid {
+                parent.flags
             } else {
                 ids::RANDOM_TRACE_ID
             };
@@ -226,10 +250,10 @@ impl SpanGuard {
                 decision: result.decision,
                 sampler_attributes: result.attributes,
                 span_context,
-                parent: parent.clone(),
+                parent,
             })
         });
-        let (decision, sampler_attributes, span_context, parent_span) = match decided {
+        let (decision, sampler_attributes, span_context, parent_ids) = match decided {
             None => return Self::not_recording(None, unset_status),
             Some(Decided::FollowParent) => {
                 return Self::not_recording(parent.cloned(), unset_status)
@@ -242,7 +266,7 @@ impl SpanGuard {
             }) => (decision, sampler_attributes, span_context, parent),
         };
         if decision == SamplingDecision::Drop {
-            let cx = unsampled_context(parent, &parent_span, span_context);
+            let cx = unsampled_context(parent, &parent_ids, span_context);
             return Self::not_recording(cx, unset_status);
         }
         let mut attributes = Attributes(InlineAttributes::new());
@@ -255,8 +279,8 @@ impl SpanGuard {
             name,
             kind: kind.clone(),
             span_context,
-            parent_span_id: parent_span.span_id(),
-            parent_is_remote: parent_span.is_remote(),
+            parent_span_id: parent_ids.span_id,
+            parent_is_remote: parent_ids.remote,
             start: now,
             end: now,
             end_time: None,
@@ -266,7 +290,7 @@ impl SpanGuard {
             status: Status::Unset,
             error_mark: ErrorMark::default(),
         };
-        let record = Box::new(record);
+        let record = tracer.boxed(record);
         let span = FastSpan::new(record, tracer.clone());
         let cx = with_parent(parent, |parent| parent.with_span(span));
         SpanGuard {
@@ -309,8 +333,8 @@ impl SpanGuard {
             // A no-op tracer: nothing to record, nothing to propagate.
             return Self::not_recording(None, unset_status);
         }
-        let parent_span = with_parent(parent, |parent| parent.span().span_context().clone());
-        let cx = unsampled_context(parent, &parent_span, span_context);
+        let parent_ids = with_parent(parent, |parent| ParentIds::of(parent.span().span_context()));
+        let cx = unsampled_context(parent, &parent_ids, span_context);
         Self::not_recording(cx, unset_status)
     }
 
@@ -407,12 +431,10 @@ impl Drop for SpanGuard {
 /// the span's ids, so that children and propagators see the decision.
 fn unsampled_context(
     parent: Option<&Context>,
-    parent_span: &SpanContext,
+    parent_span: &ParentIds,
     span_context: SpanContext,
 ) -> Option<Context> {
-    if parent_span.is_valid()
-        && !parent_span.is_sampled()
-        && parent_span.trace_id() == span_context.trace_id()
+    if parent_span.valid && !parent_span.sampled && parent_span.trace_id == span_context.trace_id()
     {
         parent.cloned()
     } else {
@@ -429,10 +451,35 @@ enum Decided {
         decision: SamplingDecision,
         sampler_attributes: Vec<KeyValue>,
         span_context: SpanContext,
-        parent: SpanContext,
+        parent: ParentIds,
     },
     /// Not sampled, below an unsampled parent whose context already says so.
     FollowParent,
+}
+
+/// What a new span needs of its parent's context: ids and flags, not its trace state.
+#[derive(Clone, Copy)]
+struct ParentIds {
+    trace_id: TraceId,
+    span_id: SpanId,
+    flags: TraceFlags,
+    valid: bool,
+    sampled: bool,
+    remote: bool,
+}
+
+impl ParentIds {
+    #[inline]
+    fn of(parent: &SpanContext) -> Self {
+        ParentIds {
+            trace_id: parent.trace_id(),
+            span_id: parent.span_id(),
+            flags: parent.trace_flags(),
+            valid: parent.is_valid(),
+            sampled: parent.is_sampled(),
+            remote: parent.is_remote(),
+        }
+    }
 }
 
 #[inline]
