@@ -25,7 +25,7 @@ mod workloads;
 
 use workloads::{
     fastrace_work, sdk_in_span, sdk_start_end, traced_work, tracing_work, work, Discard,
-    FastraceDiscard,
+    DiscardEncoded, FastraceDiscard,
 };
 
 const QUEUE: usize = 1 << 21;
@@ -35,12 +35,27 @@ fn unsampled_parent(run: &dyn Fn()) {
     run();
 }
 
+/// Spans made before the measured loop, so that it shows the steady state: the clock
+/// calibrated, the thread's tracer resolved, its queue made, records given back for reuse.
+/// `instructions.sh` counts them in the whole-process figure.
+const WARM_UP: u64 = 1_000;
+
 /// The measured loop: callgrind counts what runs inside it (`--toggle-collect=*hot_loop*`).
 #[inline(never)]
 fn hot_loop(iterations: u64, span: &dyn Fn(u64)) {
     for i in 0..iterations {
         span(black_box(i));
     }
+}
+
+/// [`WARM_UP`] spans, then the measured loop.
+fn measure(iterations: u64, span: &dyn Fn(u64)) {
+    for i in 0..WARM_UP {
+        span(black_box(i));
+    }
+    // Lets the collector catch up, as it does between the bursts of a real program.
+    std::thread::sleep(std::time::Duration::from_millis(10));
+    hot_loop(iterations, span);
 }
 
 fn sdk_provider(exported: &Arc<AtomicU64>, sampler: Sampler) -> SdkTracerProvider {
@@ -73,15 +88,28 @@ fn main() {
         .unwrap_or(100_000);
     let exported = Arc::new(AtomicU64::new(0));
     match case.as_str() {
-        "plain" => hot_loop(iterations, &|i| {
+        "plain" => measure(iterations, &|i| {
             work(i, 7);
         }),
-        "traced_no_provider" => hot_loop(iterations, &|i| {
+        "traced_no_provider" => measure(iterations, &|i| {
             traced_work(i, 7);
         }),
         "traced" => {
             let provider = pipeline(&exported, Sampler::AlwaysOn);
-            hot_loop(iterations, &|i| {
+            measure(iterations, &|i| {
+                traced_work(i, 7);
+            });
+            provider
+                .shutdown_with_timeout(std::time::Duration::from_secs(300))
+                .expect("shutdown");
+        }
+        "traced_otlp" => {
+            // The OTLP encoder in the path: requests encoded from the records, then discarded.
+            let provider = SpanPipeline::encoded(DiscardEncoded(exported.clone()))
+                .with_batch_config(BatchConfig::default().with_max_queue_size(QUEUE))
+                .install()
+                .expect("collector thread");
+            measure(iterations, &|i| {
                 traced_work(i, 7);
             });
             provider
@@ -94,7 +122,7 @@ fn main() {
                 Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(0.0))),
             );
             unsampled_parent(&|| {
-                hot_loop(iterations, &|i| {
+                measure(iterations, &|i| {
                     traced_work(i, 7);
                 });
             });
@@ -105,7 +133,7 @@ fn main() {
         "traced_on_sdk_provider" => {
             let provider = sdk_provider(&exported, Sampler::AlwaysOn);
             traced_runtime::set_tracer_provider(&provider);
-            hot_loop(iterations, &|i| {
+            measure(iterations, &|i| {
                 traced_work(i, 7);
             });
             provider
@@ -116,11 +144,11 @@ fn main() {
             let provider = sdk_provider(&exported, Sampler::AlwaysOn);
             let tracer = provider.tracer("bench");
             if case == "sdk_in_span" {
-                hot_loop(iterations, &|i| {
+                measure(iterations, &|i| {
                     sdk_in_span(&tracer, i, 7);
                 });
             } else {
-                hot_loop(iterations, &|i| {
+                measure(iterations, &|i| {
                     sdk_start_end(&tracer, i, 7);
                 });
             }
@@ -134,7 +162,7 @@ fn main() {
             let subscriber = tracing_subscriber::registry()
                 .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("bench")));
             tracing::subscriber::with_default(subscriber, || {
-                hot_loop(iterations, &|i| {
+                measure(iterations, &|i| {
                     tracing_work(i, 7);
                 });
             });
@@ -147,6 +175,14 @@ fn main() {
                 FastraceDiscard(exported.clone()),
                 fastrace::collector::Config::default(),
             );
+            {
+                let root = fastrace::Span::root("root", fastrace::collector::SpanContext::random());
+                let _guard = root.set_local_parent();
+                for i in 0..WARM_UP {
+                    fastrace_work(black_box(i), 7);
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
             let mut i = 0;
             while i < iterations {
                 let root = fastrace::Span::root("root", fastrace::collector::SpanContext::random());

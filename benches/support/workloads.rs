@@ -94,6 +94,18 @@ impl SpanExporter for Discard {
     }
 }
 
+/// Discards encoded OTLP requests, counting their spans.
+#[derive(Debug)]
+pub struct DiscardEncoded(pub Arc<AtomicU64>);
+
+impl traced_runtime::EncodedSpanExporter for DiscardEncoded {
+    async fn export(&self, request: Vec<u8>, spans: usize) -> OTelSdkResult {
+        black_box(request);
+        self.0.fetch_add(spans as u64, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
 pub struct FastraceDiscard(pub Arc<AtomicU64>);
 
 impl fastrace::collector::Reporter for FastraceDiscard {
