@@ -37,7 +37,6 @@ fn unsampled_parent(run: &dyn Fn()) {
 
 /// Spans made before the measured loop, so that it shows the steady state: the clock
 /// calibrated, the thread's tracer resolved, its queue made, records given back for reuse.
-/// `instructions.sh` counts them in the whole-process figure.
 const WARM_UP: u64 = 1_000;
 
 /// The measured loop: callgrind counts what runs inside it (`--toggle-collect=*hot_loop*`).

@@ -303,7 +303,7 @@ fn start(function: &Function<'_>, private: &TokenStream, callsite: &Ident) -> To
         quote!(#sink.push(#key, #value);)
     });
     quote! {
-        #private::SpanGuard::start(&#callsite, #parent, |#sink: &mut #private::Attributes| {
+        #private::SpanGuard::start(&#callsite, #parent, |#sink: &mut #private::Attributes<'_>| {
             #(#pushes)*
         })
     }

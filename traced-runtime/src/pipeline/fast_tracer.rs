@@ -59,10 +59,10 @@ impl FastTracer {
         }
     }
 
-    /// `record` in a box: one the collector gave back to this thread when there is one, so
-    /// that a thread in its steady state allocates no record.
+    /// An empty record to fill: one the collector gave back to this thread when there is one,
+    /// so that a thread in its steady state allocates no record.
     #[inline]
-    pub(crate) fn boxed(&self, record: SpanRecord) -> Box<SpanRecord> {
+    pub(crate) fn record(&self) -> Box<SpanRecord> {
         if self.per_thread_queues {
             let recycled = QUEUE.try_with(|slot| {
                 slot.borrow()
@@ -70,12 +70,11 @@ impl FastTracer {
                     .filter(|queue| queue.belongs_to(&self.collector))
                     .and_then(|queue| queue.recycled())
             });
-            if let Ok(Some(mut boxed)) = recycled {
-                *boxed = record;
-                return boxed;
+            if let Ok(Some(record)) = recycled {
+                return record;
             }
         }
-        Box::new(record)
+        Box::new(SpanRecord::empty())
     }
 
     /// Hands an ended span to the collector: through this thread's own queue for the installed

@@ -135,11 +135,31 @@ impl SpanRecord {
         }
     }
 
+    /// A record to fill (see `span::guard`), as [`clear`](Self::clear) leaves one.
+    pub(crate) fn empty() -> Self {
+        let now = crate::pipeline::clock::now();
+        SpanRecord {
+            name: Cow::Borrowed(""),
+            kind: SpanKind::Internal,
+            span_context: SpanContext::NONE,
+            parent_span_id: SpanId::INVALID,
+            parent_is_remote: false,
+            start: now,
+            end: now,
+            end_time: None,
+            code: Code::Location {
+                location: Location::caller(),
+                within: None,
+            },
+            attributes: InlineAttributes::new(),
+            events: Vec::new(),
+            status: Status::Unset,
+            error_mark: ErrorMark::default(),
+        }
+    }
+
     /// Empties the record for reuse: what it owns on the heap is freed, its inline storage kept.
-    #[cfg_attr(
-        not(any(feature = "otlp-grpc", feature = "otlp-http")),
-        allow(dead_code)
-    )]
+    /// The fields left are overwritten when it is filled again.
     pub(crate) fn clear(&mut self) {
         self.name = Cow::Borrowed("");
         self.span_context = SpanContext::NONE;

@@ -14,8 +14,8 @@ use std::fmt::Debug;
 use std::panic::{self, AssertUnwindSafe, Location};
 
 use opentelemetry::trace::{
-    Span, SpanBuilder, SpanContext, SpanId, SpanKind, Status, TraceContextExt as _, TraceFlags,
-    TraceId, Tracer as _,
+    Span, SpanBuilder, SpanContext, SpanId, SpanKind, TraceContextExt as _, TraceFlags, TraceId,
+    Tracer as _,
 };
 use opentelemetry::{Context, Key, KeyValue, Value};
 use opentelemetry_sdk::trace::SamplingDecision;
@@ -25,17 +25,18 @@ use crate::pipeline::dispatch::{self, Tracer};
 use crate::pipeline::fast_span::{FastSpan, END_NOW};
 use crate::pipeline::fast_tracer::TracerRef;
 use crate::pipeline::ids;
-use crate::pipeline::record::{Code, InlineAttributes, SpanRecord};
+use crate::pipeline::record::{Code, InlineAttributes};
 use crate::semconv::{CANCELLED, RETURN_VALUE};
 use crate::span::callsite::{self, Callsite};
-use crate::span::exception::{self, ErrorMark, ErrorSink, Marked};
+use crate::span::exception::{self, ErrorSink, Marked};
 use crate::span::outcome::Outcome;
 
-/// The attributes of a span being started; filled only when the span is recording.
+/// The attributes of a span being started; filled only when the span is recording, in place
+/// (in the span's record, on the fast path).
 #[derive(Debug)]
-pub struct Attributes(InlineAttributes);
+pub struct Attributes<'a>(&'a mut InlineAttributes);
 
-impl Attributes {
+impl Attributes<'_> {
     /// Adds one attribute.
     #[inline]
     pub fn push(&mut self, key: &'static str, value: Value) {
@@ -67,7 +68,7 @@ impl SpanGuard {
     pub fn start(
         callsite: &'static Callsite,
         parent: Option<&Context>,
-        attrs: impl FnOnce(&mut Attributes),
+        attrs: impl FnOnce(&mut Attributes<'_>),
     ) -> Self {
         // Nothing installed: one check, no call.
         if dispatch::disabled() {
@@ -114,7 +115,7 @@ impl SpanGuard {
         parent: Option<&Context>,
         unset_status: bool,
         attr_count: usize,
-        attrs: impl FnOnce(&mut Attributes),
+        attrs: impl FnOnce(&mut Attributes<'_>),
     ) -> Self {
         dispatch::with_tracer(|tracer| match tracer {
             Tracer::Fast(tracer) => {
@@ -148,7 +149,7 @@ impl SpanGuard {
         parent: Option<&Context>,
         unset_status: bool,
         attr_count: usize,
-        attrs: impl FnOnce(&mut Attributes),
+        attrs: impl FnOnce(&mut Attributes<'_>),
     ) -> Self {
         let builder = SpanBuilder::from_name(name).with_kind(kind.clone());
         match tracer {
@@ -188,7 +189,7 @@ impl SpanGuard {
         code: Code,
         parent: Option<&Context>,
         unset_status: bool,
-        attrs: impl FnOnce(&mut Attributes),
+        attrs: impl FnOnce(&mut Attributes<'_>),
     ) -> Self {
         if tracer.collector.is_shut_down() {
             return Self::not_recording(None, unset_status);
@@ -269,28 +270,22 @@ impl SpanGuard {
             let cx = unsampled_context(parent, &parent_ids, span_context);
             return Self::not_recording(cx, unset_status);
         }
-        let mut attributes = Attributes(InlineAttributes::new());
-        attrs(&mut attributes);
+        // Filled in place: in a record given back by the collector, when there is one.
+        let mut record = tracer.record();
+        attrs(&mut Attributes(&mut record.attributes));
         if !sampler_attributes.is_empty() {
-            attributes.0.extend(sampler_attributes);
+            record.attributes.extend(sampler_attributes);
         }
         let now = clock::now();
-        let record = SpanRecord {
-            name,
-            kind: kind.clone(),
-            span_context,
-            parent_span_id: parent_ids.span_id,
-            parent_is_remote: parent_ids.remote,
-            start: now,
-            end: now,
-            end_time: None,
-            code,
-            attributes: attributes.0,
-            events: Vec::new(),
-            status: Status::Unset,
-            error_mark: ErrorMark::default(),
-        };
-        let record = tracer.boxed(record);
+        record.name = name;
+        record.kind = kind.clone();
+        record.span_context = span_context;
+        record.parent_span_id = parent_ids.span_id;
+        record.parent_is_remote = parent_ids.remote;
+        record.start = now;
+        record.end = now;
+        record.end_time = None;
+        record.code = code;
         let span = FastSpan::new(record, tracer.clone());
         let cx = with_parent(parent, |parent| parent.with_span(span));
         SpanGuard {
@@ -309,13 +304,13 @@ impl SpanGuard {
         parent: Option<&Context>,
         unset_status: bool,
         attr_count: usize,
-        attrs: impl FnOnce(&mut Attributes),
+        attrs: impl FnOnce(&mut Attributes<'_>),
     ) -> Self {
         if span.is_recording() {
-            let mut attributes = Attributes(InlineAttributes::with_capacity(attr_count + 3));
-            code.add_attributes(&mut attributes.0);
-            attrs(&mut attributes);
-            span.set_attributes(attributes.0);
+            let mut attributes = InlineAttributes::with_capacity(attr_count + 3);
+            code.add_attributes(&mut attributes);
+            attrs(&mut Attributes(&mut attributes));
+            span.set_attributes(attributes);
             // The error mark and the status live with the span (see `span::exception`).
             let span = Marked::new(span);
             let cx = with_parent(parent, |parent| parent.with_span(span));
