@@ -1,10 +1,13 @@
 //! The collector: per-thread bounded queues that spans are handed to without a lock, one
-//! thread that drains them and builds the SDK's `SpanData` in batches, and one export thread
-//! that feeds the exporter, so that a slow or retrying export never stalls the draining.
+//! thread that drains them into batches in the exporter's form (see
+//! [`exporter`](crate::pipeline::exporter)) and gives each record back to the thread that made
+//! it, and one export thread that feeds the exporter, so that a slow or retrying export never
+//! stalls the draining.
 //!
 //! A producer pushes into its own thread's queue (a lock-free `ArrayQueue`, so a span that ends on
-//! another thread than it started on is still safe). When a queue is half full the collector
-//! thread is woken; otherwise it wakes every `scheduled_delay`. It drains the queues in turns of
+//! another thread than it started on is still safe). When a queue is half full (or holds
+//! [`MOST_AT_ONCE`] spans) the collector thread is woken; otherwise it wakes every
+//! `scheduled_delay`. It drains the queues in turns of
 //! [`DRAIN_TURN`] spans each, so that one busy thread cannot starve the others, and hands full
 //! batches to the backlog of the export thread, which exports one batch at a time. The backlog
 //! holds at most `max_queue_size` spans (at least one batch). When it is full and the exporter is
@@ -257,7 +260,7 @@ impl Collector {
         limits: SpanLimits,
     ) -> Result<Self, std::io::Error> {
         let shared = Arc::new(Shared {
-            wake_at: (config.max_queue_size / 2).max(1),
+            wake_at: wake_at(&config),
             backlog_capacity: config.max_queue_size.max(config.max_export_batch_size),
             shared_queue: ArrayQueue::new(config.max_queue_size),
             records: ArrayQueue::new(config.max_queue_size),
@@ -428,9 +431,18 @@ impl Collector {
     }
 }
 
-/// Most emptied records a thread keeps for reuse: half its queue's worth.
+/// Most spans drained at once: a larger queue absorbs longer bursts, but does not make the
+/// collector wait longer before it drains (and gives records back for reuse).
+const MOST_AT_ONCE: usize = 1_024;
+
+/// How many spans in a queue wake the collector: half the queue, at most [`MOST_AT_ONCE`].
+fn wake_at(config: &BatchConfig) -> usize {
+    (config.max_queue_size / 2).clamp(1, MOST_AT_ONCE)
+}
+
+/// Most emptied records a thread keeps for reuse: as many as the collector drains at once.
 fn recycled_capacity(config: &BatchConfig) -> usize {
-    (config.max_queue_size / 2).max(1)
+    wake_at(config)
 }
 
 /// How often the conversion from span clock to wall clock is renewed.
