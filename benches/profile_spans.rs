@@ -47,15 +47,29 @@ fn hot_loop(iterations: u64, span: &dyn Fn(u64)) {
     }
 }
 
-/// [`WARM_UP`] spans, then the measured loop.
-fn measure(iterations: u64, span: &dyn Fn(u64)) {
+/// Spans measured between two flushes.
+const CHUNK: u64 = 512;
+
+/// [`WARM_UP`] spans, then the measured loop in chunks of [`CHUNK`] spans, each followed by a
+/// `flush` of the pipeline (not counted on the calling thread): the steady state of a pipeline
+/// whose other threads keep pace with the calling thread, which callgrind, running one thread at
+/// a time for long stretches, would not reach by itself.
+fn measure(iterations: u64, span: &dyn Fn(u64), flush: &dyn Fn()) {
     for i in 0..WARM_UP {
         span(black_box(i));
     }
-    // Lets the collector catch up, as it does between the bursts of a real program.
-    std::thread::sleep(std::time::Duration::from_millis(10));
-    hot_loop(iterations, span);
+    flush();
+    let mut done = 0;
+    while done < iterations {
+        let n = (iterations - done).min(CHUNK);
+        hot_loop(n, span);
+        flush();
+        done += n;
+    }
 }
+
+/// For the cases without a pipeline.
+fn nothing() {}
 
 fn sdk_provider(exported: &Arc<AtomicU64>, sampler: Sampler) -> SdkTracerProvider {
     let processor = BatchSpanProcessor::builder(Discard(exported.clone()))
@@ -87,17 +101,31 @@ fn main() {
         .unwrap_or(100_000);
     let exported = Arc::new(AtomicU64::new(0));
     match case.as_str() {
-        "plain" => measure(iterations, &|i| {
-            work(i, 7);
-        }),
-        "traced_no_provider" => measure(iterations, &|i| {
-            traced_work(i, 7);
-        }),
+        "plain" => measure(
+            iterations,
+            &|i| {
+                work(i, 7);
+            },
+            &nothing,
+        ),
+        "traced_no_provider" => measure(
+            iterations,
+            &|i| {
+                traced_work(i, 7);
+            },
+            &nothing,
+        ),
         "traced" => {
             let provider = pipeline(&exported, Sampler::AlwaysOn);
-            measure(iterations, &|i| {
-                traced_work(i, 7);
-            });
+            measure(
+                iterations,
+                &|i| {
+                    traced_work(i, 7);
+                },
+                &|| {
+                    let _ = provider.force_flush();
+                },
+            );
             provider
                 .shutdown_with_timeout(std::time::Duration::from_secs(300))
                 .expect("shutdown");
@@ -108,9 +136,15 @@ fn main() {
                 .with_batch_config(BatchConfig::default().with_max_queue_size(QUEUE))
                 .install()
                 .expect("collector thread");
-            measure(iterations, &|i| {
-                traced_work(i, 7);
-            });
+            measure(
+                iterations,
+                &|i| {
+                    traced_work(i, 7);
+                },
+                &|| {
+                    let _ = provider.force_flush();
+                },
+            );
             provider
                 .shutdown_with_timeout(std::time::Duration::from_secs(300))
                 .expect("shutdown");
@@ -121,9 +155,15 @@ fn main() {
                 Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(0.0))),
             );
             unsampled_parent(&|| {
-                measure(iterations, &|i| {
-                    traced_work(i, 7);
-                });
+                measure(
+                    iterations,
+                    &|i| {
+                        traced_work(i, 7);
+                    },
+                    &|| {
+                        let _ = provider.force_flush();
+                    },
+                );
             });
             provider
                 .shutdown_with_timeout(std::time::Duration::from_secs(300))
@@ -132,9 +172,15 @@ fn main() {
         "traced_on_sdk_provider" => {
             let provider = sdk_provider(&exported, Sampler::AlwaysOn);
             traced_runtime::set_tracer_provider(&provider);
-            measure(iterations, &|i| {
-                traced_work(i, 7);
-            });
+            measure(
+                iterations,
+                &|i| {
+                    traced_work(i, 7);
+                },
+                &|| {
+                    let _ = provider.force_flush();
+                },
+            );
             provider
                 .shutdown_with_timeout(std::time::Duration::from_secs(300))
                 .expect("shutdown");
@@ -143,13 +189,25 @@ fn main() {
             let provider = sdk_provider(&exported, Sampler::AlwaysOn);
             let tracer = provider.tracer("bench");
             if case == "sdk_in_span" {
-                measure(iterations, &|i| {
-                    sdk_in_span(&tracer, i, 7);
-                });
+                measure(
+                    iterations,
+                    &|i| {
+                        sdk_in_span(&tracer, i, 7);
+                    },
+                    &|| {
+                        let _ = provider.force_flush();
+                    },
+                );
             } else {
-                measure(iterations, &|i| {
-                    sdk_start_end(&tracer, i, 7);
-                });
+                measure(
+                    iterations,
+                    &|i| {
+                        sdk_start_end(&tracer, i, 7);
+                    },
+                    &|| {
+                        let _ = provider.force_flush();
+                    },
+                );
             }
             provider
                 .shutdown_with_timeout(std::time::Duration::from_secs(300))
@@ -161,9 +219,15 @@ fn main() {
             let subscriber = tracing_subscriber::registry()
                 .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("bench")));
             tracing::subscriber::with_default(subscriber, || {
-                measure(iterations, &|i| {
-                    tracing_work(i, 7);
-                });
+                measure(
+                    iterations,
+                    &|i| {
+                        tracing_work(i, 7);
+                    },
+                    &|| {
+                        let _ = provider.force_flush();
+                    },
+                );
             });
             provider
                 .shutdown_with_timeout(std::time::Duration::from_secs(300))
@@ -181,18 +245,21 @@ fn main() {
                     fastrace_work(black_box(i), 7);
                 }
             }
-            std::thread::sleep(std::time::Duration::from_millis(10));
+            fastrace::flush();
             let mut i = 0;
             while i < iterations {
-                let root = fastrace::Span::root("root", fastrace::collector::SpanContext::random());
-                let _guard = root.set_local_parent();
-                let n = (iterations - i).min(1024);
-                hot_loop(n, &|i| {
-                    fastrace_work(i, 7);
-                });
-                i += n;
+                {
+                    let root =
+                        fastrace::Span::root("root", fastrace::collector::SpanContext::random());
+                    let _guard = root.set_local_parent();
+                    let n = (iterations - i).min(CHUNK);
+                    hot_loop(n, &|i| {
+                        fastrace_work(i, 7);
+                    });
+                    i += n;
+                }
+                fastrace::flush();
             }
-            fastrace::flush();
         }
         other => {
             eprintln!("unknown case {other}");

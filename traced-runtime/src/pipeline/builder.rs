@@ -24,9 +24,7 @@ pub struct SpanPipeline {
     /// `None`: nothing is exported (the setup found no exporter), spans are still made so that
     /// ids propagate.
     exporter: Option<Box<dyn BatchExporter>>,
-    sampler: Box<dyn ShouldSample>,
-    /// Whether `sampler` is the SDK's parent-based one (see [`is_parent_based`]).
-    parent_based: bool,
+    sampling: Sampling,
     limits: SpanLimits,
     resource: Option<Resource>,
     batch: BatchConfig,
@@ -37,7 +35,7 @@ impl std::fmt::Debug for SpanPipeline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SpanPipeline")
             .field("exporter", &self.exporter.is_some())
-            .field("sampler", &self.sampler)
+            .field("sampler", &self.sampling.sampler)
             .field("limits", &self.limits)
             .field("resource", &self.resource)
             .field("batch", &self.batch)
@@ -62,8 +60,7 @@ impl SpanPipeline {
     pub(crate) fn with_exporter(exporter: Option<Box<dyn BatchExporter>>) -> Self {
         SpanPipeline {
             exporter,
-            sampler: Box::new(Sampler::ParentBased(Box::new(Sampler::AlwaysOn))),
-            parent_based: true,
+            sampling: Sampling::default(),
             limits: SpanLimits::default(),
             resource: None,
             batch: BatchConfig::default(),
@@ -74,17 +71,11 @@ impl SpanPipeline {
     /// The sampler that decides for both kinds of spans (default: parent-based, always on).
     #[must_use]
     pub fn with_sampler(self, sampler: impl ShouldSample + 'static) -> Self {
-        let parent_based = is_parent_based(&sampler);
-        self.with_boxed_sampler(Box::new(sampler), parent_based)
+        self.with_sampling(Sampling::new(sampler))
     }
 
-    pub(crate) fn with_boxed_sampler(
-        mut self,
-        sampler: Box<dyn ShouldSample>,
-        parent_based: bool,
-    ) -> Self {
-        self.sampler = sampler;
-        self.parent_based = parent_based;
+    pub(crate) fn with_sampling(mut self, sampling: Sampling) -> Self {
+        self.sampling = sampling;
         self
     }
 
@@ -143,7 +134,7 @@ impl SpanPipeline {
         };
         let collector = processor.as_ref().map(|p| p.collector().clone());
         let mut builder = SdkTracerProvider::builder()
-            .with_sampler(self.sampler.box_clone())
+            .with_sampler(self.sampling.sampler.box_clone())
             .with_span_limits(self.limits);
         if let Some(processor) = processor {
             builder = builder.with_span_processor(processor);
@@ -155,19 +146,39 @@ impl SpanPipeline {
             builder = customize(builder);
         }
         let provider = builder.build();
-        let fast = collector.map(|collector| {
-            FastTracer::new(self.sampler, self.parent_based, collector, &provider)
-        });
+        let fast = collector.map(|collector| FastTracer::new(self.sampling, collector, &provider));
         Ok((provider, fast))
     }
 }
 
-/// Whether `sampler` is the SDK's parent-based sampler: below a valid parent it follows the
-/// parent's sampled flag, which the fast path then reads itself instead of asking the sampler.
-pub(crate) fn is_parent_based(sampler: &(impl ShouldSample + 'static)) -> bool {
-    (sampler as &dyn Any)
-        .downcast_ref::<Sampler>()
-        .is_some_and(|sampler| matches!(sampler, Sampler::ParentBased(_)))
+/// The sampler of a pipeline, and what the fast path knows of it.
+#[derive(Debug)]
+pub(crate) struct Sampling {
+    pub(crate) sampler: Box<dyn ShouldSample>,
+    /// The root sampler, when `sampler` is the SDK's parent-based one: below a valid parent it
+    /// follows the parent's sampled flag, which the fast path then reads itself; for a root it
+    /// asks the root sampler, which the fast path then asks directly.
+    pub(crate) parent_based: Option<Box<dyn ShouldSample>>,
+}
+
+impl Sampling {
+    pub(crate) fn new(sampler: impl ShouldSample + 'static) -> Self {
+        let parent_based = match (&sampler as &dyn Any).downcast_ref::<Sampler>() {
+            Some(Sampler::ParentBased(root)) => Some(root.box_clone()),
+            _ => None,
+        };
+        Sampling {
+            sampler: Box::new(sampler),
+            parent_based,
+        }
+    }
+}
+
+impl Default for Sampling {
+    /// Parent-based, always on.
+    fn default() -> Self {
+        Sampling::new(Sampler::ParentBased(Box::new(Sampler::AlwaysOn)))
+    }
 }
 
 /// Makes `provider` the global one, and its fast path (when it has one) the one of `#[traced]`.

@@ -230,6 +230,21 @@ pub fn disabled() -> bool {
     DISABLED.load(Ordering::Relaxed)
 }
 
+/// This thread's installed fast tracer, when it is the one spans go to: the common case, checked
+/// before anything else [`with_tracer`] does.
+#[inline]
+pub(crate) fn installed_fast() -> Option<&'static FastTracer> {
+    #[cfg(feature = "testing")]
+    if CAPTURES.load(Ordering::Relaxed) > 0 {
+        return None;
+    }
+    let generation = GENERATION.load(Ordering::Acquire);
+    match FAST.try_with(Cell::get) {
+        Ok((seen, Some(fast))) if seen == generation => Some(fast),
+        _ => None,
+    }
+}
+
 /// How many `testing::capture` calls are running: only then is the context consulted.
 #[cfg(feature = "testing")]
 pub(crate) static CAPTURES: AtomicUsize = AtomicUsize::new(0);

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, ShouldSample};
 
+use crate::pipeline::builder::Sampling;
 use crate::pipeline::collector::{Collector, ThreadQueue};
 use crate::pipeline::record::SpanRecord;
 use crate::pipeline::scope;
@@ -22,9 +23,9 @@ thread_local! {
 #[derive(Debug)]
 pub(crate) struct FastTracer {
     pub(crate) sampler: Box<dyn ShouldSample>,
-    /// Whether the sampler is the SDK's parent-based one: below a parent, the parent's decision
-    /// is taken without asking it.
-    pub(crate) parent_based: bool,
+    /// The root sampler, when the sampler is the SDK's parent-based one: below a parent, the
+    /// parent's decision is taken without asking the sampler, and a root asks the root sampler.
+    pub(crate) parent_based: Option<Box<dyn ShouldSample>>,
     pub(crate) collector: Collector,
     /// The pipeline's SDK tracer, for spans that outlive a body and are written from many
     /// places (the HTTP layers' spans): they reach the same collector through the processor.
@@ -44,14 +45,13 @@ pub(crate) struct FastTracer {
 impl FastTracer {
     /// The fast path of a provider whose processor is the one `collector` belongs to.
     pub(crate) fn new(
-        sampler: Box<dyn ShouldSample>,
-        parent_based: bool,
+        sampling: Sampling,
         collector: Collector,
         provider: &SdkTracerProvider,
     ) -> Self {
         FastTracer {
-            sampler,
-            parent_based,
+            sampler: sampling.sampler,
+            parent_based: sampling.parent_based,
             collector,
             sdk: provider.tracer_with_scope(scope::scope()),
             provider: provider.clone(),

@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::export::console::ConsoleExporter;
 use crate::export::runtime::ExportRuntime;
 use crate::export::{self, DynExporter, Exporter, ExporterKind, Exporting, Fanout, Target};
-use crate::pipeline::builder::{self, SpanPipeline};
+use crate::pipeline::builder::{self, Sampling, SpanPipeline};
 use crate::propagation::composite::{self, Propagator};
 use crate::setup::config::{
     self, Compression, ExporterSlot, PropagatorSlot, Protocol, SamplerSpec, Settings,
@@ -96,8 +96,7 @@ type Configure = Box<dyn FnOnce(TracerProviderBuilder) -> TracerProviderBuilder>
 pub struct TelemetryBuilder {
     settings: Settings,
     env: Option<Env>,
-    /// The sampler, and whether it is the SDK's parent-based one.
-    sampler: Option<(Box<dyn ShouldSample>, bool)>,
+    sampler: Option<Sampling>,
     custom_exporters: Vec<Option<Box<dyn DynExporter>>>,
     custom_propagators: Vec<Option<Box<dyn TextMapPropagator + Send + Sync>>>,
     configure: Vec<Configure>,
@@ -261,8 +260,7 @@ impl TelemetryBuilder {
     /// The sampler, e.g. `Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(0.1)))`.
     /// Beats `OTEL_TRACES_SAMPLER`; default `parentbased_always_on`.
     pub fn sampler(mut self, sampler: impl ShouldSample + 'static) -> Self {
-        let parent_based = builder::is_parent_based(&sampler);
-        self.sampler = Some((Box::new(sampler), parent_based));
+        self.sampler = Some(Sampling::new(sampler));
         self.settings.sampler_set = true;
         self
     }
@@ -421,19 +419,11 @@ impl TelemetryBuilder {
             max_attributes_per_event: limits.attributes_per_event,
             max_attributes_per_link: limits.attributes_per_link,
         };
-        let (sampler, parent_based): (Box<dyn ShouldSample>, bool) =
-            match (config.sampler, self.sampler.take()) {
-                (_, Some(sampler)) => sampler,
-                (Some(spec), None) => {
-                    let sampler = sampler(spec);
-                    let parent_based = builder::is_parent_based(&sampler);
-                    (Box::new(sampler), parent_based)
-                }
-                (None, None) => (
-                    Box::new(Sampler::ParentBased(Box::new(Sampler::AlwaysOn))),
-                    true,
-                ),
-            };
+        let sampling = match (config.sampler, self.sampler.take()) {
+            (_, Some(sampling)) => sampling,
+            (Some(spec), None) => Sampling::new(sampler(spec)),
+            (None, None) => Sampling::default(),
+        };
         for slot in &config.exporters {
             match (slot, &runtime) {
                 (ExporterSlot::Otlp, Some(runtime)) => {
@@ -474,7 +464,7 @@ impl TelemetryBuilder {
             Box::new(Fanout(exporters)) as Box<dyn crate::pipeline::exporter::BatchExporter>
         });
         let mut pipeline = SpanPipeline::with_exporter(exporter)
-            .with_boxed_sampler(sampler, parent_based)
+            .with_sampling(sampling)
             .with_span_limits(span_limits)
             .with_resource(resource::build(&config.resource))
             // Each exporter enforces `export_timeout` itself (and reports it); the collector's

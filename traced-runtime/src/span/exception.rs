@@ -94,10 +94,10 @@ impl ErrorMark {
         attributes: &[KeyValue],
     ) -> EventAction {
         if name == SUCCEEDED_EVENT {
-            return if self.errored {
-                EventAction::Skip
-            } else {
+            return if self.success_sets_ok() {
                 EventAction::SetOk
+            } else {
+                EventAction::Skip
             };
         }
         let returned = name == RETURNED_EXCEPTION_EVENT;
@@ -115,6 +115,11 @@ impl ErrorMark {
         } else {
             name
         })
+    }
+
+    /// Whether a success sets status OK: no error was recorded.
+    pub(crate) fn success_sets_ok(&self) -> bool {
+        !self.errored
     }
 
     /// Reads a status about to be set.

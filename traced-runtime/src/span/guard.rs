@@ -22,7 +22,7 @@ use opentelemetry_sdk::trace::SamplingDecision;
 
 use crate::pipeline::clock;
 use crate::pipeline::dispatch::{self, Tracer};
-use crate::pipeline::fast_span::{FastSpan, END_NOW};
+use crate::pipeline::fast_span::{end_succeeded, FastSpan, END_NOW};
 use crate::pipeline::fast_tracer::TracerRef;
 use crate::pipeline::ids;
 use crate::pipeline::record::{Code, InlineAttributes};
@@ -117,6 +117,10 @@ impl SpanGuard {
         attr_count: usize,
         attrs: impl FnOnce(&mut Attributes<'_>),
     ) -> Self {
+        if let Some(fast) = dispatch::installed_fast() {
+            let tracer = TracerRef::Installed(fast);
+            return Self::start_fast(&tracer, name, kind, code, parent, unset_status, attrs);
+        }
         dispatch::with_tracer(|tracer| match tracer {
             Tracer::Fast(tracer) => {
                 Self::start_fast(tracer, name, kind, code, parent, unset_status, attrs)
@@ -200,7 +204,7 @@ impl SpanGuard {
             }
             let parent_span = parent_cx.span();
             let parent = ParentIds::of(parent_span.span_context());
-            if tracer.parent_based && parent.valid {
+            if tracer.parent_based.is_some() && parent.valid {
                 // A parent-based sampler follows the parent, without being asked.
                 if !parent.sampled {
                     // The parent's context carries the decision to children and propagators:
@@ -226,10 +230,12 @@ impl SpanGuard {
             } else {
                 ids::trace_id()
             };
-            let result =
-                tracer
-                    .sampler
-                    .should_sample(Some(parent_cx), trace_id, &name, kind, &[], &[]);
+            // A parent-based sampler asks its root sampler for a root: asked directly.
+            let sampler = match &tracer.parent_based {
+                Some(root) if !parent_cx.has_active_span() => root,
+                _ => &tracer.sampler,
+            };
+            let result = sampler.should_sample(Some(parent_cx), trace_id, &name, kind, &[], &[]);
             if result.decision == SamplingDecision::Drop && parent.valid && !parent.sampled {
                 // Unsampled below an unsampled parent: as above.
                 return Some(Decided::FollowParent);
@@ -381,6 +387,20 @@ impl SpanGuard {
             return;
         }
         let unset_status = self.unset_status;
+        if self.fast && matches!(outcome, Outcome::Success) {
+            // One call ends the span and says it succeeded (see `fast_span::end_succeeded`).
+            self.finished = true;
+            self.recording = false;
+            if let Some(cx) = &self.cx {
+                let end = if unset_status {
+                    END_NOW
+                } else {
+                    end_succeeded()
+                };
+                cx.span().end_with_timestamp(end);
+            }
+            return;
+        }
         // The span itself knows whether the error is recorded already (see `span::exception`).
         self.end_with(|sink| match outcome {
             Outcome::Success if !unset_status => exception::record_success(sink),
