@@ -29,7 +29,7 @@ use cpu::process_cpu;
 
 use workloads::{
     fastrace_work, sdk_in_span, sdk_start_end, traced_async_work, traced_nested_1, traced_work,
-    tracing_work, work, Discard, FastraceDiscard,
+    tracing_work, work, Discard, DiscardEncoded, FastraceDiscard,
 };
 
 /// An SDK provider with the default batch processor and a discarding exporter.
@@ -70,6 +70,16 @@ impl Pipeline {
         let exported = Arc::new(AtomicU64::new(0));
         let provider = traced_runtime::SpanPipeline::new(Discard(exported.clone()))
             .with_sampler(sampler)
+            .install()
+            .expect("the collector thread starts");
+        Pipeline::sdk(&provider, exported)
+    }
+
+    /// `#[traced]` on its own pipeline, which encodes OTLP straight from the records, to a
+    /// discarding exporter of encoded requests (the path of the OTLP exporter).
+    fn traced_otlp() -> Self {
+        let exported = Arc::new(AtomicU64::new(0));
+        let provider = traced_runtime::SpanPipeline::encoded(DiscardEncoded(exported.clone()))
             .install()
             .expect("the collector thread starts");
         Pipeline::sdk(&provider, exported)
@@ -164,6 +174,13 @@ fn sampled(c: &mut Criterion) {
 
     let traced = Pipeline::traced(Sampler::AlwaysOn);
     measure(&mut group, "traced", &sync_loop(traced_work), Some(&traced));
+    let traced = Pipeline::traced_otlp();
+    measure(
+        &mut group,
+        "traced_otlp",
+        &sync_loop(traced_work),
+        Some(&traced),
+    );
     let traced = Pipeline::traced(Sampler::AlwaysOn);
     let run = sync_loop(|a, b| poll_ready(traced_async_work(a, b)));
     measure(&mut group, "traced_async", &run, Some(&traced));

@@ -30,6 +30,15 @@ pub(crate) enum Batch {
 }
 
 impl Batch {
+    /// The size of an encoded request; 0 for `SpanData`.
+    pub(crate) fn encoded_bytes(&self) -> usize {
+        match self {
+            Batch::Spans(_) => 0,
+            #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+            Batch::Otlp { request, .. } => request.len(),
+        }
+    }
+
     /// How many spans the batch holds.
     pub(crate) fn len(&self) -> usize {
         match self {

@@ -102,7 +102,7 @@ impl Http {
             headers.extend(self.headers.clone());
         }
         let request = builder
-            .body(Full::new(Bytes::from(body)))
+            .body(Full::new(body))
             .map_err(|error| fatal(error.to_string()))?;
         let exchange = async {
             let response = self.client.request(request).await.map_err(|error| {
@@ -144,17 +144,20 @@ fn render_chain(error: &(dyn std::error::Error + 'static)) -> String {
 }
 
 #[cfg(feature = "gzip")]
-fn gzip(body: Vec<u8>) -> Result<Vec<u8>, String> {
+fn gzip(body: Bytes) -> Result<Bytes, String> {
     use std::io::Write as _;
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     encoder
         .write_all(&body)
         .map_err(|error| error.to_string())?;
-    encoder.finish().map_err(|error| error.to_string())
+    encoder
+        .finish()
+        .map(Bytes::from)
+        .map_err(|error| error.to_string())
 }
 
 #[cfg(not(feature = "gzip"))]
-fn gzip(_body: Vec<u8>) -> Result<Vec<u8>, String> {
+fn gzip(_body: Bytes) -> Result<Bytes, String> {
     Err("gzip needs the `gzip` feature".into())
 }
 

@@ -49,7 +49,7 @@ pub(crate) trait OtlpRequest: Clone + Send + Sync + 'static {
 
     /// The HTTP request body: JSON or protobuf.
     #[cfg(feature = "otlp-http")]
-    fn http_body(&self, json: bool) -> Result<Vec<u8>, String>;
+    fn http_body(&self, json: bool) -> Result<bytes::Bytes, String>;
 }
 
 #[cfg(feature = "otlp-logs")]
@@ -80,11 +80,13 @@ macro_rules! otlp_request {
             }
 
             #[cfg(feature = "otlp-http")]
-            fn http_body(&self, json: bool) -> Result<Vec<u8>, String> {
+            fn http_body(&self, json: bool) -> Result<bytes::Bytes, String> {
                 if json {
-                    serde_json::to_vec(self).map_err(|error| error.to_string())
+                    serde_json::to_vec(self)
+                        .map(bytes::Bytes::from)
+                        .map_err(|error| error.to_string())
                 } else {
-                    Ok(prost::Message::encode_to_vec(self))
+                    Ok(prost::Message::encode_to_vec(self).into())
                 }
             }
         }

@@ -55,14 +55,17 @@ impl OtlpRequest for EncodedTraces {
     }
 
     #[cfg(feature = "otlp-http")]
-    fn http_body(&self, json: bool) -> Result<Vec<u8>, String> {
+    fn http_body(&self, json: bool) -> Result<Bytes, String> {
         if json {
             use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
             let request = <ExportTraceServiceRequest as prost::Message>::decode(self.0.clone())
                 .map_err(|error| error.to_string())?;
-            serde_json::to_vec(&request).map_err(|error| error.to_string())
+            serde_json::to_vec(&request)
+                .map(Bytes::from)
+                .map_err(|error| error.to_string())
         } else {
-            Ok(self.0.to_vec())
+            // Shared, not copied: a retry sends the same bytes.
+            Ok(self.0.clone())
         }
     }
 }
