@@ -58,6 +58,46 @@ pub(crate) struct TracesEncoder {
     last_sdk_scope: Option<usize>,
     /// Spans added since the last `finish`.
     spans: usize,
+    /// The `code.*` attributes of recent code locations, as written (see [`CodeCache`]).
+    code: CodeCache,
+}
+
+/// The `code.*` attributes of a span depend only on where its code is, which is `'static`: the
+/// bytes written for a location are kept and copied for the next span from there, in a small
+/// direct-mapped cache (a location that collides with another is written again).
+#[derive(Debug)]
+struct CodeCache {
+    slots: Vec<Option<(CodeKey, Vec<u8>)>>,
+}
+
+/// A code location: the addresses of its callsite, or of its `Location` and enclosing callsite.
+type CodeKey = (usize, usize);
+
+/// Slots of the [`CodeCache`]: a power of two.
+const CODE_SLOTS: usize = 256;
+
+impl CodeCache {
+    fn new() -> Self {
+        CodeCache {
+            slots: vec![None; CODE_SLOTS],
+        }
+    }
+
+    fn key(code: Code) -> CodeKey {
+        match code {
+            Code::Callsite(callsite) => (std::ptr::from_ref(callsite) as usize, 0),
+            Code::Location { location, within } => (
+                std::ptr::from_ref(location) as usize,
+                within.map_or(0, |callsite| std::ptr::from_ref(callsite) as usize),
+            ),
+        }
+    }
+
+    fn slot(&mut self, key: CodeKey) -> &mut Option<(CodeKey, Vec<u8>)> {
+        // Callsites and locations are at least 8 bytes apart.
+        let index = ((key.0 >> 3) ^ (key.1 >> 3)) & (CODE_SLOTS - 1);
+        &mut self.slots[index]
+    }
 }
 
 /// One instrumentation scope: encoded once, and the spans of the batch under it.
@@ -90,6 +130,7 @@ impl TracesEncoder {
             crates: Vec::new(),
             last_sdk_scope: None,
             spans: 0,
+            code: CodeCache::new(),
         }
     }
 
@@ -143,32 +184,32 @@ impl TracesEncoder {
             ),
         };
         let max = limits.max_attributes_per_span as usize;
-        let total = usize::from(function.is_some()) + 2 + record.attributes.len();
+        let code_count = usize::from(function.is_some()) + 2;
+        let total = code_count + record.attributes.len();
         let mut room = max;
-        if let Some(function) = function {
-            if room > 0 {
-                string_key_value(
-                    buf,
-                    keys::span::ATTRIBUTES,
-                    CODE_FUNCTION_NAME,
-                    function,
-                    limit,
-                );
-                room -= 1;
+        if room >= code_count {
+            // All of them: copied when this location's bytes are at hand, else written and kept.
+            let key = CodeCache::key(record.code);
+            let slot = self.code.slot(key);
+            match slot {
+                Some((seen, bytes)) if *seen == key => buf.put(bytes),
+                _ => {
+                    let start = buf.len();
+                    code_attributes(buf, function, file, line, limit);
+                    let bytes = match slot.take() {
+                        Some((_, mut bytes)) => {
+                            bytes.clear();
+                            bytes.extend_from_slice(&buf.written()[start..]);
+                            bytes
+                        }
+                        None => buf.written()[start..].to_vec(),
+                    };
+                    *slot = Some((key, bytes));
+                }
             }
-        }
-        if room > 0 {
-            string_key_value(buf, keys::span::ATTRIBUTES, CODE_FILE_PATH, file, limit);
-            room -= 1;
-        }
-        if room > 0 {
-            int_key_value(
-                buf,
-                keys::span::ATTRIBUTES,
-                CODE_LINE_NUMBER,
-                i64::from(line),
-            );
-            room -= 1;
+            room -= code_count;
+        } else {
+            room = write_code_attributes_within(buf, function, file, line, limit, room);
         }
         for attribute in record.attributes.iter().take(room) {
             key_value(
@@ -1028,6 +1069,54 @@ mod keys {
     }
 }
 
+/// The `code.*` attributes of a span, in the order `take_span_data` gives them.
+fn code_attributes(
+    buf: &mut Out,
+    function: Option<&str>,
+    file: &str,
+    line: u32,
+    limit: Option<usize>,
+) {
+    write_code_attributes_within(buf, function, file, line, limit, usize::MAX);
+}
+
+/// As many of the `code.*` attributes as `room` allows, in order; returns the room left.
+fn write_code_attributes_within(
+    buf: &mut Out,
+    function: Option<&str>,
+    file: &str,
+    line: u32,
+    limit: Option<usize>,
+    mut room: usize,
+) -> usize {
+    if let Some(function) = function {
+        if room > 0 {
+            string_key_value(
+                buf,
+                keys::span::ATTRIBUTES,
+                CODE_FUNCTION_NAME,
+                function,
+                limit,
+            );
+            room -= 1;
+        }
+    }
+    if room > 0 {
+        string_key_value(buf, keys::span::ATTRIBUTES, CODE_FILE_PATH, file, limit);
+        room -= 1;
+    }
+    if room > 0 {
+        int_key_value(
+            buf,
+            keys::span::ATTRIBUTES,
+            CODE_LINE_NUMBER,
+            i64::from(line),
+        );
+        room -= 1;
+    }
+    room
+}
+
 #[cfg(test)]
 mod tests {
     use std::borrow::Cow;
@@ -1304,6 +1393,41 @@ mod tests {
 
     /// Records of each kind of code, with every type of value, events, each status and kind,
     /// remote and local parents, a trace state, an end time of the API.
+    #[test]
+    fn code_attributes_copied_for_a_location_seen_before_are_those_written() {
+        let anchor = Anchor::now();
+        let resource = resource();
+        let here = Location::caller();
+        let location = |within| Code::Location {
+            location: here,
+            within,
+        };
+        // Each location twice, the second time from the cache; the two in_span locations
+        // share their `Location` and differ by their enclosing function.
+        let codes = [
+            Code::Callsite(&CHECKOUT),
+            Code::Callsite(&BILLING),
+            location(None),
+            location(Some(&BILLING)),
+        ];
+        let two_attributes = SpanLimits {
+            max_attributes_per_span: 2,
+            ..SpanLimits::default()
+        };
+        for limits in [SpanLimits::default(), two_attributes] {
+            for value_length_limit in [None, Some(4)] {
+                let mut encoder = encoder(&resource, limits, value_length_limit);
+                let inputs = codes
+                    .iter()
+                    .chain(codes.iter())
+                    .enumerate()
+                    .map(|(n, code)| Input::Record(record(n as u8 + 1, *code)))
+                    .collect();
+                check(&mut encoder, &resource, &anchor, inputs);
+            }
+        }
+    }
+
     #[test]
     fn records_decode_as_the_transform_gives_them() {
         let anchor = Anchor::now();
