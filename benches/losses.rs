@@ -30,16 +30,6 @@ fn traced_work(a: u64, b: u64) -> u64 {
     black_box(a.wrapping_mul(31).wrapping_add(b))
 }
 
-fn received(receiver: &Receiver) -> u64 {
-    receiver
-        .requests()
-        .iter()
-        .flat_map(|received| &received.request.resource_spans)
-        .flat_map(|resource| &resource.scope_spans)
-        .map(|scope| scope.spans.len() as u64)
-        .sum()
-}
-
 /// Makes `per_thread` spans on each of `threads` threads at once; returns the spans per second
 /// offered (made / wall time of the slowest thread).
 fn produce(threads: u64, per_thread: u64) -> f64 {
@@ -84,7 +74,13 @@ fn over_otlp(name: &str, protocol: Protocol, threads: u64, per_thread: u64) {
             0
         }
     };
-    row(name, threads * per_thread, rate, received(&receiver), lost);
+    row(
+        name,
+        threads * per_thread,
+        rate,
+        receiver.span_count(),
+        lost,
+    );
 }
 
 fn row(name: &str, made: u64, rate: f64, exported: u64, lost: u64) {

@@ -47,23 +47,13 @@ fn offer(rate: u64, mut span: impl FnMut(u64)) -> u64 {
     made
 }
 
-fn received(receiver: &Receiver) -> u64 {
-    receiver
-        .requests()
-        .iter()
-        .flat_map(|received| &received.request.resource_spans)
-        .flat_map(|resource| &resource.scope_spans)
-        .map(|scope| scope.spans.len() as u64)
-        .sum()
-}
-
 /// Waits until the receiver's count stops moving, at most 10 s.
 fn settle(receiver: &Receiver) -> u64 {
     let deadline = Instant::now() + Duration::from_secs(10);
-    let mut last = received(receiver);
+    let mut last = receiver.span_count();
     loop {
         std::thread::sleep(Duration::from_millis(200));
-        let now = received(receiver);
+        let now = receiver.span_count();
         if now == last || Instant::now() > deadline {
             return now;
         }
@@ -72,7 +62,7 @@ fn settle(receiver: &Receiver) -> u64 {
 }
 
 fn run(name: &str, receiver: &Receiver, mut span: impl FnMut(u64), flush: impl Fn()) {
-    let mut before = received(receiver);
+    let mut before = receiver.span_count();
     let mut sustained = 0;
     for rate in RATES {
         let made = offer(rate, &mut span);

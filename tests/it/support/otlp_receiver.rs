@@ -366,6 +366,19 @@ impl Receiver {
             .clone()
     }
 
+    /// How many spans were received so far, without copying them.
+    pub fn span_count(&self) -> u64 {
+        self.shared
+            .received
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .flat_map(|received| &received.request.resource_spans)
+            .flat_map(|resource| &resource.scope_spans)
+            .map(|scope| scope.spans.len() as u64)
+            .sum()
+    }
+
     /// Every span received so far, in arrival order.
     pub fn spans(&self) -> Vec<ReceivedSpan> {
         let mut spans = Vec::new();
